@@ -1,0 +1,1 @@
+//! canary-ingest (being built)
