@@ -1,0 +1,75 @@
+//! # canary-analysis — pure censorship analysis
+//!
+//! This crate turns raw network observations into verdicts a human can act on.
+//! It is **pure**: no I/O, no async, no sockets, no clock, no randomness. The
+//! same code runs inside the probe, when a measurement is imported, and when
+//! years of stored data are re-analysed, and it always gives the same answer
+//! for the same input. Every verdict carries [`RULES_VERSION`] and the ids of
+//! the rules that fired, so a verdict quoted in a report can be recomputed.
+//!
+//! The building blocks:
+//!
+//! * [`fingerprints`] — blockpage fingerprints in OONI's CSV format (DNS
+//!   answers and HTTP bodies/headers), with Canary's own default set
+//!   ([`fingerprints::FingerprintDb::canary_default`]);
+//! * [`httpdiff`] — OONI's HTTP-diff heuristics (body proportion, status code,
+//!   uncommon headers, title words) and a robust `<title>` extractor;
+//! * [`events`] — a CUSUM change-point detector that turns an hourly series of
+//!   "blocked" scores into blocking events with a start and an end;
+//! * [`aggregate`] — daily counts per (country, network, domain) and the
+//!   current state of each (domain, network).
+//!
+//! ## Example: is this DNS answer a known blockpage address?
+//!
+//! ```
+//! use canary_analysis::fingerprints::FingerprintDb;
+//!
+//! let db = FingerprintDb::canary_default();
+//! let hit = db.match_dns("36.37.242.94").into_iter().next().expect("known KH blockpage IP");
+//! assert!(hit.is_confirmed("KH"));
+//! assert!(db.match_dns("93.184.216.34").is_empty());
+//! ```
+//!
+//! ## Example: does a response look different from the control's?
+//!
+//! ```
+//! use canary_analysis::httpdiff::{HttpSide, http_diff};
+//!
+//! let probe = HttpSide { status_code: 200, body_length: 812, body_truncated: false,
+//!     header_names: vec!["Content-Type".into()], title: "Blocked by order".into() };
+//! let control = HttpSide { status_code: 200, body_length: 45_000, body_truncated: false,
+//!     header_names: vec!["Content-Type".into(), "X-Site".into()], title: "Daily News Cambodia".into() };
+//! let diff = http_diff(&probe, &control);
+//! assert_eq!(diff.body_length_match, Some(false));
+//! assert!(!diff.no_diff());
+//! ```
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]
+
+pub mod fingerprints;
+pub mod httpdiff;
+
+/// Version of the rule set that produced a verdict or an event.
+///
+/// Bump it whenever a rule changes meaning, so stored verdicts can be told
+/// apart from freshly recomputed ones.
+pub const RULES_VERSION: &str = "canary-rules-1";
+
+/// The one error type of this crate.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum AnalysisError {
+    /// A fingerprint CSV row (or the header) could not be used.
+    #[error("fingerprint CSV line {line}: {reason}")]
+    FingerprintRow {
+        /// 1-based line number in the CSV text (the header is line 1).
+        line: u64,
+        /// What is wrong with the row.
+        reason: String,
+    },
+    /// The fingerprint input as a whole is unusable (too large, unreadable…).
+    #[error("fingerprint input: {0}")]
+    FingerprintInput(String),
+    /// Input to a pure function violates its documented contract.
+    #[error("invalid input: {0}")]
+    InvalidInput(String),
+}
