@@ -39,6 +39,7 @@
 //! let text = r#"{"test_name":"web_connectivity","input":"https://example.org/",
 //!   "probe_asn":"AS38623","probe_cc":"KH","probe_ip":"127.0.0.1",
 //!   "measurement_start_time":"2024-02-14 09:06:17","test_runtime":2,
+//!   "software_name":"canary","software_version":"0.1.0","test_version":"0.4.3",
 //!   "test_keys":{"queries":[{"hostname":"example.org","query_type":"A",
 //!       "failure":null,"answers":[{"answer_type":"A","ipv4":"36.37.242.94"}]}],
 //!     "tcp_connect":[{"ip":"36.37.242.94","port":443,
