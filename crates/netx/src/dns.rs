@@ -542,6 +542,87 @@ pub async fn lookup_tcp(
     }
 }
 
+/// Largest DoH reply body read (a DNS message cannot be larger).
+pub const MAX_DOH_BODY: usize = 65_535;
+
+/// Looks `hostname` up with DNS over HTTPS (RFC 8484: POST of an
+/// `application/dns-message`) at `url`, connecting to `server` (the DoH
+/// server's address, resolved beforehand by the caller) with SNI = the URL's
+/// host. The certificate must verify against `opts.roots`; the whole
+/// exchange is bounded by `opts.dns_timeout`.
+pub async fn lookup_doh(opts: &Options, url: &url::Url, server: SocketAddr, hostname: &str, qtype: QueryType) -> DnsLookup {
+    let mut out = DnsLookup::new(opts, DnsEngine::Doh, Some(url.to_string()), hostname, qtype);
+    let deadline = Instant::now() + opts.dns_timeout;
+    let (query_bytes, query) = match build_query(hostname, qtype) {
+        Ok(q) => q,
+        Err(f) => return out.fail(opts, f),
+    };
+    let Some(sni) = url.host_str().map(str::to_string) else {
+        return out.fail(opts, failure::unknown("DoH URL without host"));
+    };
+    if url.scheme() != "https" {
+        return out.fail(opts, failure::unknown("DoH URL must be https"));
+    }
+    let mut sub = opts.clone();
+    sub.body_cap = MAX_DOH_BODY;
+    let exchange = async {
+        let (tcp, stream) = crate::tcp::connect(&sub, server).await;
+        let mut events = vec![tcp.event];
+        let Some(stream) = stream else {
+            return (events, Err(tcp.failure.unwrap_or_else(|| failure::unknown("connect"))));
+        };
+        let (tls, stream) = crate::tls::handshake(&sub, stream, &sni, crate::tls::DEFAULT_ALPN).await;
+        events.extend(tls.events.iter().cloned());
+        let Some(stream) = stream else {
+            return (events, Err(tls.failure.unwrap_or_else(|| failure::unknown("tls"))));
+        };
+        let protocol = crate::http::HttpProtocol::from_alpn(tls.negotiated_protocol.as_deref());
+        let request = crate::http::HttpRequest {
+            method: "POST".into(),
+            url: url.clone(),
+            headers: vec![
+                ("Content-Type".into(), "application/dns-message".into()),
+                ("Accept".into(), "application/dns-message".into()),
+            ],
+            body: query_bytes.clone(),
+        };
+        let tx = crate::http::round_trip(&sub, stream, Some(server), protocol, &request).await;
+        events.extend(tx.events.iter().cloned());
+        if let Some(f) = tx.failure {
+            return (events, Err(f));
+        }
+        match tx.status {
+            Some(200) => {}
+            Some(code) => return (events, Err(failure::unknown(&format!("DoH HTTP status {code}")))),
+            None => return (events, Err(failure::unknown("DoH without response"))),
+        }
+        if tx.body_is_truncated {
+            return (events, Err(failure::DNS_SERVER_MISBEHAVING.to_string()));
+        }
+        (events, Ok(tx.body))
+    };
+    match timeout_at(deadline.into(), exchange).await {
+        Err(_) => out.fail(opts, failure::GENERIC_TIMEOUT.to_string()),
+        Ok((events, result)) => {
+            out.events = events;
+            match result {
+                Err(f) => out.fail(opts, f),
+                Ok(raw) => {
+                    out.t = opts.now();
+                    match parse_reply(&raw, &query, opts.max_dns_answers) {
+                        Ok(p) => out.apply(&raw, p),
+                        Err(f) => {
+                            out.raw_response = Some(raw);
+                            out.failure = Some(f);
+                        }
+                    }
+                    out
+                }
+            }
+        }
+    }
+}
+
 /// Resolves `hostname` with the operating system's resolver (getaddrinfo),
 /// bounded by `opts.dns_timeout`. Recorded as engine `getaddrinfo`, query
 /// type `ANY`, answers without TTL. The source address option does not

@@ -7,14 +7,21 @@
 pub mod dns;
 pub mod events;
 pub mod failure;
+pub mod fetch;
 pub mod http;
 pub mod options;
+pub mod scrub;
 pub mod tcp;
 pub mod tls;
 
 pub use dns::{Answer, DnsEngine, DnsLookup, QueryType};
 pub use events::NetEvent;
+pub use fetch::{fetch, FetchOutcome};
+pub use http::{HttpProtocol, HttpRequest, HttpTransaction};
 pub use options::{install_ring_provider, Options, TrustRoots};
+pub use scrub::Scrubber;
+pub use tcp::TcpConnect;
+pub use tls::{TlsHandshake, TlsStream};
 
 /// Errors of this crate. Measurement failures are NOT errors (they are
 /// recorded as df-007 strings in the records); these are configuration and
