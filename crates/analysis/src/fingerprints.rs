@@ -425,7 +425,6 @@ pub struct FingerprintDb {
     headers: BTreeMap<String, TextMatcher>,
 }
 
-
 impl FingerprintDb {
     /// An empty database.
     pub fn empty() -> Self {
