@@ -127,7 +127,11 @@ fn main() {
         if n == 0 {
             break;
         }
-        let end = if buf.last() == Some(&b'\n') { buf.len() - 1 } else { buf.len() };
+        let end = if buf.last() == Some(&b'\n') {
+            buf.len() - 1
+        } else {
+            buf.len()
+        };
         offsets.push((start, end));
     }
     let bytes: usize = offsets.iter().map(|(s, e)| e - s).sum();
@@ -155,5 +159,11 @@ fn main() {
 
     report("Value", value_time, bytes, offsets.len(), None);
     report("typed", typed_time, bytes, offsets.len(), Some(value_time));
-    report("typed (serde)", serde_time, bytes, offsets.len(), Some(value_time));
+    report(
+        "typed (serde)",
+        serde_time,
+        bytes,
+        offsets.len(),
+        Some(value_time),
+    );
 }
