@@ -550,7 +550,13 @@ pub const MAX_DOH_BODY: usize = 65_535;
 /// server's address, resolved beforehand by the caller) with SNI = the URL's
 /// host. The certificate must verify against `opts.roots`; the whole
 /// exchange is bounded by `opts.dns_timeout`.
-pub async fn lookup_doh(opts: &Options, url: &url::Url, server: SocketAddr, hostname: &str, qtype: QueryType) -> DnsLookup {
+pub async fn lookup_doh(
+    opts: &Options,
+    url: &url::Url,
+    server: SocketAddr,
+    hostname: &str,
+    qtype: QueryType,
+) -> DnsLookup {
     let mut out = DnsLookup::new(opts, DnsEngine::Doh, Some(url.to_string()), hostname, qtype);
     let deadline = Instant::now() + opts.dns_timeout;
     let (query_bytes, query) = match build_query(hostname, qtype) {
@@ -569,12 +575,19 @@ pub async fn lookup_doh(opts: &Options, url: &url::Url, server: SocketAddr, host
         let (tcp, stream) = crate::tcp::connect(&sub, server).await;
         let mut events = vec![tcp.event];
         let Some(stream) = stream else {
-            return (events, Err(tcp.failure.unwrap_or_else(|| failure::unknown("connect"))));
+            return (
+                events,
+                Err(tcp.failure.unwrap_or_else(|| failure::unknown("connect"))),
+            );
         };
-        let (tls, stream) = crate::tls::handshake(&sub, stream, &sni, crate::tls::DEFAULT_ALPN).await;
+        let (tls, stream) =
+            crate::tls::handshake(&sub, stream, &sni, crate::tls::DEFAULT_ALPN).await;
         events.extend(tls.events.iter().cloned());
         let Some(stream) = stream else {
-            return (events, Err(tls.failure.unwrap_or_else(|| failure::unknown("tls"))));
+            return (
+                events,
+                Err(tls.failure.unwrap_or_else(|| failure::unknown("tls"))),
+            );
         };
         let protocol = crate::http::HttpProtocol::from_alpn(tls.negotiated_protocol.as_deref());
         let request = crate::http::HttpRequest {
@@ -593,7 +606,12 @@ pub async fn lookup_doh(opts: &Options, url: &url::Url, server: SocketAddr, host
         }
         match tx.status {
             Some(200) => {}
-            Some(code) => return (events, Err(failure::unknown(&format!("DoH HTTP status {code}")))),
+            Some(code) => {
+                return (
+                    events,
+                    Err(failure::unknown(&format!("DoH HTTP status {code}"))),
+                )
+            }
             None => return (events, Err(failure::unknown("DoH without response"))),
         }
         if tx.body_is_truncated {

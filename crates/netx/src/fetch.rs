@@ -57,15 +57,20 @@ struct CookieJar {
 
 impl CookieJar {
     fn store(&mut self, host: &str, set_cookie: &str) {
-        let Some(pair) = set_cookie.split(';').next() else { return };
-        let Some((name, value)) = pair.split_once('=') else { return };
+        let Some(pair) = set_cookie.split(';').next() else {
+            return;
+        };
+        let Some((name, value)) = pair.split_once('=') else {
+            return;
+        };
         let (name, value) = (name.trim(), value.trim());
         if name.is_empty() {
             return;
         }
         self.cookies.retain(|(h, n, _)| !(h == host && n == name));
         if self.cookies.len() < MAX_COOKIES {
-            self.cookies.push((host.to_string(), name.to_string(), value.to_string()));
+            self.cookies
+                .push((host.to_string(), name.to_string(), value.to_string()));
         }
     }
 
@@ -87,7 +92,12 @@ impl CookieJar {
 /// `dns_nxdomain_error`), which is then recorded as the hop's failure.
 /// Each hop's `Host` header is set from its URL; other headers are sent
 /// unchanged on every hop, plus a `Cookie` header from the cookie jar.
-pub async fn fetch<R, Fut>(opts: &Options, url: &Url, headers: &[(String, String)], mut resolve: R) -> FetchOutcome
+pub async fn fetch<R, Fut>(
+    opts: &Options,
+    url: &Url,
+    headers: &[(String, String)],
+    mut resolve: R,
+) -> FetchOutcome
 where
     R: FnMut(String) -> Fut,
     Fut: Future<Output = Result<Vec<IpAddr>, String>>,
@@ -128,7 +138,9 @@ where
             return out;
         }
         if hop == MAX_REDIRECTS {
-            out.failure = Some(failure::unknown(&format!("stopped after {MAX_REDIRECTS} redirects")));
+            out.failure = Some(failure::unknown(&format!(
+                "stopped after {MAX_REDIRECTS} redirects"
+            )));
             return out;
         }
         match current.join(&location) {
@@ -142,7 +154,12 @@ where
     out
 }
 
-async fn fetch_one<R, Fut>(opts: &Options, request: &HttpRequest, resolve: &mut R, out: &mut FetchOutcome) -> HttpTransaction
+async fn fetch_one<R, Fut>(
+    opts: &Options,
+    request: &HttpRequest,
+    resolve: &mut R,
+    out: &mut FetchOutcome,
+) -> HttpTransaction
 where
     R: FnMut(String) -> Fut,
     Fut: Future<Output = Result<Vec<IpAddr>, String>>,
@@ -151,24 +168,49 @@ where
     let https = match url.scheme() {
         "https" => true,
         "http" => false,
-        _ => return HttpTransaction::failed_before_sending(opts, request.clone(), failure::unknown("unsupported URL scheme")),
+        _ => {
+            return HttpTransaction::failed_before_sending(
+                opts,
+                request.clone(),
+                failure::unknown("unsupported URL scheme"),
+            )
+        }
     };
     let Some(port) = url.port_or_known_default() else {
-        return HttpTransaction::failed_before_sending(opts, request.clone(), failure::unknown("URL without port"));
+        return HttpTransaction::failed_before_sending(
+            opts,
+            request.clone(),
+            failure::unknown("URL without port"),
+        );
     };
     let addrs: Vec<IpAddr> = match url.host() {
         Some(url::Host::Ipv4(ip)) => vec![IpAddr::V4(ip)],
         Some(url::Host::Ipv6(ip)) => vec![IpAddr::V6(ip)],
         Some(url::Host::Domain(name)) => match resolve(name.to_string()).await {
             Ok(addrs) if addrs.is_empty() => {
-                return HttpTransaction::failed_before_sending(opts, request.clone(), failure::DNS_NO_ANSWER.into())
+                return HttpTransaction::failed_before_sending(
+                    opts,
+                    request.clone(),
+                    failure::DNS_NO_ANSWER.into(),
+                )
             }
             Ok(addrs) => addrs,
             Err(f) => return HttpTransaction::failed_before_sending(opts, request.clone(), f),
         },
-        None => return HttpTransaction::failed_before_sending(opts, request.clone(), failure::unknown("URL without host")),
+        None => {
+            return HttpTransaction::failed_before_sending(
+                opts,
+                request.clone(),
+                failure::unknown("URL without host"),
+            )
+        }
     };
-    let sni = url.host_str().unwrap_or_default().trim_start_matches('[').trim_end_matches(']').to_string();
+    let sni = url
+        .host_str()
+        .unwrap_or_default()
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .to_string();
     let mut last_failure = failure::unknown("no address to connect to");
     for ip in addrs {
         let addr = SocketAddr::new(ip, port);

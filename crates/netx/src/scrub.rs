@@ -111,7 +111,10 @@ mod tests {
     fn scrubs_every_occurrence_in_strings() {
         let s = Scrubber::new(["203.0.113.7", "2001:db8::7"]);
         let cases = [
-            ("connect 203.0.113.7:443 failed", "connect [scrubbed]:443 failed"),
+            (
+                "connect 203.0.113.7:443 failed",
+                "connect [scrubbed]:443 failed",
+            ),
             ("203.0.113.7 and 203.0.113.7", "[scrubbed] and [scrubbed]"),
             ("[2001:db8::7]:80", "[[scrubbed]]:80"),
             ("nothing here", "nothing here"),
@@ -131,10 +134,16 @@ mod tests {
     #[test]
     fn scrubs_bytes_and_json_including_keys() {
         let s = Scrubber::new(["198.51.100.9"]);
-        assert_eq!(s.scrub_bytes(b"\xffx198.51.100.9y"), b"\xffx[scrubbed]y".to_vec());
+        assert_eq!(
+            s.scrub_bytes(b"\xffx198.51.100.9y"),
+            b"\xffx[scrubbed]y".to_vec()
+        );
         let mut v = serde_json::json!({"198.51.100.9:80": {"failure": "from 198.51.100.9", "n": 1}, "list": ["198.51.100.9"]});
         s.scrub_json(&mut v);
-        assert_eq!(v, serde_json::json!({"[scrubbed]:80": {"failure": "from [scrubbed]", "n": 1}, "list": ["[scrubbed]"]}));
+        assert_eq!(
+            v,
+            serde_json::json!({"[scrubbed]:80": {"failure": "from [scrubbed]", "n": 1}, "list": ["[scrubbed]"]})
+        );
         assert!(!s.leaks(&v.to_string()));
     }
 
