@@ -408,7 +408,7 @@ async fn raw_conn(mut stream: TcpStream, kind: Raw) {
     let _ = tokio::time::timeout(Duration::from_millis(100), stream.read(&mut buf)).await;
     match kind {
         Raw::ResetAfterRead => {
-            let _ = stream.set_linger(Some(Duration::ZERO));
+            let _ = stream.set_zero_linger();
             drop(stream);
         }
         Raw::CloseAfterRead => {
