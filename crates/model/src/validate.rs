@@ -18,7 +18,7 @@
 use std::fmt;
 
 use crate::measurement::{parse_asn, parse_ooni_time};
-use crate::{Measurement, Nullable};
+use crate::{Blocking, Measurement, Nullable};
 
 /// One problem found by [`Measurement::validate`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -61,6 +61,13 @@ pub enum ValidationIssue {
         /// The value found.
         value: String,
     },
+    /// web_connectivity says `accessible: true` together with an anomaly
+    /// (`blocking` a string) or with an undecided (`null`) `blocking`, which
+    /// the ts-017 verdict table never produces.
+    ContradictoryVerdict {
+        /// `blocking` as JSON text.
+        blocking: String,
+    },
 }
 
 impl fmt::Display for ValidationIssue {
@@ -84,6 +91,9 @@ impl fmt::Display for ValidationIssue {
             }
             ValidationIssue::InvalidTestRuntime { value } => {
                 write!(f, "test_runtime {value} is negative or not finite")
+            }
+            ValidationIssue::ContradictoryVerdict { blocking } => {
+                write!(f, "accessible is true but blocking is {blocking}")
             }
         }
     }
@@ -124,7 +134,8 @@ impl Measurement {
     /// `ZZ`); `probe_asn` is `AS<digits>`; timestamps are
     /// `YYYY-MM-DD hh:mm:ss`; web_connectivity input is an http(s) URL;
     /// `probe_ip` is `127.0.0.1` or absent; `test_runtime` is a finite,
-    /// non-negative number.
+    /// non-negative number; a web_connectivity verdict is not
+    /// `accessible: true` with a string or `null` `blocking`.
     pub fn validate(&self) -> Vec<ValidationIssue> {
         let mut out = Vec::new();
         require(&mut out, "test_name", &self.test_name);
@@ -173,6 +184,19 @@ impl Measurement {
                     }),
                 },
                 None => out.push(ValidationIssue::Missing { field: "input" }),
+            }
+        }
+        if let Some(tk) = self.web_connectivity() {
+            if tk.accessible.value() == Some(true) {
+                match &tk.blocking {
+                    Nullable::Present(Blocking::NotBlocked) | Nullable::Absent => {}
+                    Nullable::Null => out.push(ValidationIssue::ContradictoryVerdict {
+                        blocking: "null".into(),
+                    }),
+                    Nullable::Present(b) => out.push(ValidationIssue::ContradictoryVerdict {
+                        blocking: format!("{:?}", b.to_string()),
+                    }),
+                }
             }
         }
         if let Some(ip) = self.probe_ip.get() {

@@ -736,6 +736,31 @@ fn each_semantic_problem_is_reported() {
 }
 
 #[test]
+fn contradictory_web_connectivity_verdicts_are_reported() {
+    let cases: &[(Value, Value, Option<&str>)] = &[
+        (json!(false), json!(true), None),
+        (json!(false), json!(false), None),
+        (Value::Null, Value::Null, None),
+        (json!("dns"), json!(false), None),
+        (json!("dns"), json!(true), Some("\"dns\"")),
+        (json!("http-diff"), json!(true), Some("\"http-diff\"")),
+        (Value::Null, json!(true), Some("null")),
+    ];
+    for (blocking, accessible, want) in cases {
+        let mut v = valid();
+        v["test_keys"] = json!({"blocking": blocking, "accessible": accessible});
+        let issues = Measurement::from_value(v).unwrap().validate();
+        let want: Vec<ValidationIssue> = want
+            .iter()
+            .map(|b| ValidationIssue::ContradictoryVerdict {
+                blocking: b.to_string(),
+            })
+            .collect();
+        assert_eq!(issues, want, "blocking={blocking} accessible={accessible}");
+    }
+}
+
+#[test]
 fn input_need_not_be_a_url_for_other_experiments() {
     let mut v = valid();
     v["test_name"] = json!("meek_fronted_requests_test");
