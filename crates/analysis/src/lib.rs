@@ -49,6 +49,8 @@
 pub mod events;
 pub mod fingerprints;
 pub mod httpdiff;
+pub mod netutil;
+pub mod verdict;
 
 /// Version of the rule set that produced a verdict or an event.
 ///
