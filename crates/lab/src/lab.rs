@@ -587,7 +587,7 @@ async fn build(config: &LabConfig, pki: Arc<Pki>) -> Result<(Info, Keep), LabErr
             }
         }
         let conn = match spec.censor {
-            CensorAction::TcpResetOnConnect => ConnCensor::ResetOnConnect,
+            CensorAction::TcpReset => ConnCensor::ResetOnFirstData,
             CensorAction::Throttle => ConnCensor::Throttle(config.throttle_bytes_per_second),
             _ => ConnCensor::None,
         };

@@ -38,9 +38,12 @@ pub enum CensorAction {
     DnsInjection,
     /// SYNs to the site are silently dropped: connect times out.
     TcpBlackhole,
-    /// Every connection to the site is reset (RST) as soon as it is
-    /// established, before any data.
-    TcpResetOnConnect,
+    /// Every connection to the site's address is reset (RST) as soon as the
+    /// client sends its first bytes, whatever they are (any Host, any SNI).
+    /// `connect()` itself succeeds: on loopback the kernel completes the
+    /// handshake before the lab can interfere, so a reset *during* connect
+    /// would be a race; the lab resets deterministically at the first data.
+    TcpReset,
     /// A reset right after a TLS ClientHello whose SNI is the site's name.
     TlsSniReset,
     /// Silence after a TLS ClientHello whose SNI is the site's name: the
@@ -407,10 +410,11 @@ pub const SCENARIOS: &[ScenarioSpec] = &[
     row("tcp_blackhole", Http, S::Normal, C::TcpBlackhole,
         blocked(B::TcpIp, Layer::Tcp, Kind::Blackhole),
         "SYNs from the censored vantage are never answered: connect times out."),
-    row("tcp_reset", Http, S::Normal, C::TcpResetOnConnect,
-        blocked(B::HttpFailure, Layer::Tcp, Kind::Reset),
-        "Connections from the censored vantage are reset as soon as they are established, \
-         before any data (connect itself succeeds, so OONI sees an http-failure)."),
+    row("tcp_reset", Http, S::Normal, C::TcpReset,
+        blocked(B::HttpFailure, Layer::Http, Kind::Reset),
+        "Every connection to the site's address is reset at its first bytes, whatever the Host; \
+         connect succeeds, so a probe observes exactly what http_host_reset shows (same verdict), \
+         only the trigger differs."),
     row("tls_sni_reset", Https, S::Normal, C::TlsSniReset,
         blocked(B::HttpFailure, Layer::Tls, Kind::Reset),
         "A ClientHello with the site's SNI gets a reset; other SNIs pass."),

@@ -87,7 +87,7 @@ pub(crate) struct HostEntry {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum ConnCensor {
     None,
-    ResetOnConnect,
+    ResetOnFirstData,
     Throttle(u64),
 }
 
@@ -156,8 +156,11 @@ async fn connection(
 ) {
     let censored = Vantage::of(peer.ip(), shared.censored) == Vantage::Censored;
     let rate = match spec.conn {
-        ConnCensor::ResetOnConnect if censored => {
-            tracing::debug!(%peer, "lab censor: reset on connect");
+        ConnCensor::ResetOnFirstData if censored => {
+            // Wait (bounded) for the client's first bytes, then reset.
+            let mut first = [0u8; 1];
+            let _ = tokio::time::timeout(INSPECT_TIMEOUT, stream.peek(&mut first)).await;
+            tracing::debug!(%peer, "lab censor: reset at first data");
             reset(stream);
             return;
         }

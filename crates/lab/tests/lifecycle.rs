@@ -1,0 +1,250 @@
+//! The lab as a whole: it starts and stops fast, releases its sockets,
+//! refuses unsafe configurations, builds many sites cheaply, and publishes
+//! its table as JSON.
+
+mod common;
+
+use std::net::{IpAddr, SocketAddr};
+use std::time::{Duration, Instant};
+
+use canary_lab::{
+    CensorAction, ExpectedBlocking, Lab, LabConfig, LabError, Scenario, BLOCKPAGE_MARKER, SCENARIOS,
+};
+use common::*;
+use hickory_proto::op::ResponseCode;
+
+#[test]
+fn the_lab_starts_and_stops_well_under_a_second() {
+    // Warm up once (first use of the allocator, the thread pool, etc.).
+    drop(Lab::start().unwrap());
+    let mut starts = Vec::new();
+    let mut stops = Vec::new();
+    for _ in 0..5 {
+        let t = Instant::now();
+        let lab = Lab::start().unwrap();
+        starts.push(t.elapsed());
+        let t = Instant::now();
+        drop(lab);
+        stops.push(t.elapsed());
+    }
+    let worst_start = starts.iter().max().unwrap();
+    let worst_stop = stops.iter().max().unwrap();
+    eprintln!("lab start: {starts:?}\nlab stop: {stops:?}");
+    assert!(
+        *worst_start < Duration::from_millis(500),
+        "start took {worst_start:?}"
+    );
+    assert!(
+        *worst_stop < Duration::from_millis(500),
+        "stop took {worst_stop:?}"
+    );
+}
+
+#[tokio::test]
+async fn stopping_closes_every_site_and_resolver() {
+    let lab = Lab::start().unwrap();
+    let ok = lab.scenario("ok_http").unwrap().clone();
+    let to = endpoint(&lab, &ok.host, ok.port);
+    let dns = lab.control_resolver_addr();
+    connect(CONTROL, to, Duration::from_secs(2))
+        .await
+        .expect("open while running");
+    assert!(tcp_query(dns, CONTROL, &ok.host).await.is_some());
+    lab.stop();
+    let err = connect(CONTROL, to, Duration::from_secs(2))
+        .await
+        .expect_err("closed after stop");
+    assert_eq!(err.kind(), std::io::ErrorKind::ConnectionRefused);
+    let err = connect(CONTROL, dns, Duration::from_secs(2))
+        .await
+        .expect_err("resolver closed");
+    assert_eq!(err.kind(), std::io::ErrorKind::ConnectionRefused);
+}
+
+#[test]
+fn two_labs_run_side_by_side_on_their_own_ports() {
+    let a = Lab::start().unwrap();
+    let b = Lab::start().unwrap();
+    assert_ne!(a.isp_resolver_addr(), b.isp_resolver_addr());
+    assert_ne!(a.ca_pem(), b.ca_pem(), "each lab has its own CA");
+    for (x, y) in a.scenarios().iter().zip(b.scenarios()) {
+        assert_eq!(x.name, y.name);
+        assert_eq!(x.host, y.host);
+        if x.server != canary_lab::ServerBehaviour::Down {
+            assert_ne!(x.url, y.url, "{}", x.name);
+        }
+    }
+}
+
+#[test]
+fn unsafe_or_impossible_configurations_are_refused() {
+    let cases: Vec<(&str, LabConfig)> = vec![
+        (
+            "bogon outside this machine",
+            LabConfig {
+                bogon_answer: "10.10.34.35".parse().unwrap(),
+                ..LabConfig::default()
+            },
+        ),
+        (
+            "censored source off loopback",
+            LabConfig {
+                censored_source: "192.0.2.1".parse().unwrap(),
+                ..LabConfig::default()
+            },
+        ),
+        (
+            "censored source = control source",
+            LabConfig {
+                censored_source: canary_lab::CONTROL_SOURCE,
+                ..LabConfig::default()
+            },
+        ),
+        (
+            "zero throttle",
+            LabConfig {
+                throttle_bytes_per_second: 0,
+                ..LabConfig::default()
+            },
+        ),
+        (
+            "unknown bulk row",
+            LabConfig {
+                bulk: vec![("no_such_row".into(), 3)],
+                ..LabConfig::default()
+            },
+        ),
+        (
+            "bulk redirect chain",
+            LabConfig {
+                bulk: vec![("ok_redirect_chain".into(), 3)],
+                ..LabConfig::default()
+            },
+        ),
+    ];
+    for (what, config) in cases {
+        match Lab::start_with(config) {
+            Err(LabError::Config(msg)) => assert!(!msg.is_empty(), "{what}"),
+            other => panic!("{what}: expected a configuration error, got {other:?}"),
+        }
+    }
+}
+
+#[tokio::test]
+async fn bulk_sites_behave_like_their_row_and_share_a_listener() {
+    let config = LabConfig {
+        bulk: vec![
+            ("http_blockpage".into(), 200),
+            ("dns_nxdomain".into(), 200),
+            ("ok_https".into(), 200),
+            ("tcp_blackhole".into(), 20),
+        ],
+        ..LabConfig::default()
+    };
+    let t = Instant::now();
+    let lab = Lab::start_with(config).unwrap();
+    eprintln!("lab with 620 bulk sites started in {:?}", t.elapsed());
+    let bulk = lab.bulk_sites();
+    assert_eq!(bulk.len(), 620);
+    let of = |censor: CensorAction| -> Vec<&Scenario> {
+        bulk.iter().filter(|s| s.censor == censor).collect()
+    };
+
+    let blockpages = of(CensorAction::HttpBlockpage);
+    assert!(
+        blockpages.iter().all(|s| s.port == blockpages[0].port),
+        "one listener per row"
+    );
+    for s in [blockpages[0], blockpages[199]] {
+        assert_eq!(s.expect.blocking, ExpectedBlocking::HttpDiff);
+        assert!(fetch(&lab, CENSORED, &s.url)
+            .await
+            .unwrap()
+            .text()
+            .contains(BLOCKPAGE_MARKER));
+        assert_eq!(
+            fetch(&lab, CONTROL, &s.url).await.unwrap().headers["x-canary-site"],
+            s.name.as_str()
+        );
+    }
+    for s in [
+        of(CensorAction::DnsNxdomain)[0],
+        of(CensorAction::DnsNxdomain)[199],
+    ] {
+        assert_eq!(
+            udp_query(lab.isp_resolver_addr(), CENSORED, &s.host)
+                .await
+                .unwrap()
+                .code,
+            ResponseCode::NXDomain
+        );
+        assert_eq!(
+            udp_query(lab.control_resolver_addr(), CONTROL, &s.host)
+                .await
+                .unwrap()
+                .ips
+                .len(),
+            1
+        );
+    }
+    let https = of(CensorAction::None);
+    assert!(https.iter().all(|s| s.url.starts_with("https://")));
+    assert_eq!(
+        fetch(&lab, CENSORED, &https[123].url).await.unwrap().status,
+        200
+    );
+    let hole = of(CensorAction::TcpBlackhole)[7];
+    let to = endpoint(&lab, &hole.host, hole.port);
+    let err = connect(CENSORED, to, Duration::from_millis(700))
+        .await
+        .expect_err("blackholed");
+    assert_eq!(err.kind(), std::io::ErrorKind::TimedOut);
+    assert_eq!(fetch(&lab, CONTROL, &hole.url).await.unwrap().status, 200);
+}
+
+#[test]
+fn the_table_serialises_to_json_and_back() {
+    let lab = Lab::start().unwrap();
+    let json = lab.scenarios_json();
+    let back: Vec<Scenario> = serde_json::from_str(&json).unwrap();
+    assert_eq!(back, lab.scenarios());
+    let value: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let nx = value
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["name"] == "dns_nxdomain")
+        .unwrap();
+    assert_eq!(nx["expect"]["blocking"], "dns");
+    assert_eq!(nx["expect"]["accessible"], false);
+    assert_eq!(nx["expect"]["outcome"], "blocked");
+    assert_eq!(nx["expect"]["layer"], "dns");
+    assert_eq!(nx["expect"]["kind"], "nxdomain");
+    assert_eq!(nx["censor"], "dns_nxdomain");
+    let ok = value
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["name"] == "ok_http")
+        .unwrap();
+    assert_eq!(ok["expect"]["blocking"], false);
+    assert_eq!(ok["expect"]["layer"], serde_json::Value::Null);
+    // The static table serialises too (for golden files made without a lab).
+    let spec = serde_json::to_value(SCENARIOS).unwrap();
+    assert_eq!(spec.as_array().unwrap().len(), lab.scenarios().len());
+}
+
+#[test]
+fn every_lab_address_is_on_loopback() {
+    let lab = Lab::start().unwrap();
+    for addr in [lab.isp_resolver_addr(), lab.control_resolver_addr()] {
+        assert!(addr.ip().is_loopback(), "{addr}");
+    }
+    for s in lab.scenarios() {
+        let ip = lab.resolve(&s.host).unwrap();
+        assert!(ip.is_loopback(), "{}: {ip}", s.name);
+        let sa = SocketAddr::new(IpAddr::V4(ip), s.port);
+        assert!(sa.ip().is_loopback());
+    }
+    assert!(lab.censored_source().is_loopback() && lab.control_source().is_loopback());
+}
