@@ -60,3 +60,109 @@ proptest! {
         }
     }
 }
+
+/// Keys the model names (so that typed paths meet values of every type),
+/// plus a few it does not.
+const KEYS: &[&str] = &[
+    "input",
+    "probe_asn",
+    "probe_cc",
+    "test_runtime",
+    "annotations",
+    "extensions",
+    "queries",
+    "answers",
+    "failure",
+    "blocking",
+    "accessible",
+    "t0",
+    "t",
+    "port",
+    "ip",
+    "status",
+    "success",
+    "tcp_connect",
+    "requests",
+    "request",
+    "response",
+    "body",
+    "headers",
+    "headers_list",
+    "format",
+    "data",
+    "control",
+    "dns",
+    "addrs",
+    "http_request",
+    "ip_info",
+    "asn",
+    "ttl",
+    "peer_certificates",
+    "tls_handshakes",
+    "x_dns_whoami",
+    "x_unknown",
+    "zz",
+];
+
+fn any_json() -> impl Strategy<Value = Value> {
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        any::<i64>().prop_map(Value::from),
+        any::<u16>().prop_map(Value::from),
+        (-1e9f64..1e9).prop_map(Value::from),
+        proptest::sample::select(vec!["dns", "base64", "AA==", "connection_reset", "", "x"])
+            .prop_map(Value::from),
+        "[ -~]{0,8}".prop_map(Value::from),
+    ];
+    leaf.prop_recursive(5, 48, 6, |inner| {
+        prop_oneof![
+            proptest::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+            proptest::collection::vec((proptest::sample::select(KEYS), inner), 0..6).prop_map(
+                |kvs| Value::Object(kvs.into_iter().map(|(k, v)| (k.to_owned(), v)).collect())
+            ),
+        ]
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2000))]
+
+    /// Whatever JSON comes in: either a clear error, or a lossless parse.
+    /// Never a panic, never a silently changed document.
+    #[test]
+    fn arbitrary_measurements_are_rejected_or_round_trip(
+        test_name in proptest::sample::select(vec!["web_connectivity", "telegram"]),
+        test_keys in any_json(),
+        top in proptest::collection::btree_map(proptest::sample::select(KEYS), any_json(), 0..4),
+        keys_first in any::<bool>(),
+    ) {
+        let mut obj = serde_json::Map::new();
+        let tk = ("test_keys".to_owned(), test_keys);
+        let tn = ("test_name".to_owned(), Value::from(test_name));
+        let (a, b) = if keys_first { (tk, tn) } else { (tn, tk) };
+        obj.insert(a.0, a.1);
+        obj.insert(b.0, b.1);
+        for (k, v) in top {
+            obj.insert(k.to_owned(), v);
+        }
+        let value = Value::Object(obj);
+        let text = serde_json::to_string(&value).unwrap();
+        match canary_model::Measurement::from_json_str(&text) {
+            Ok(m) => {
+                // float_roundtrip: text → f64 → text is exact, so the value
+                // read back equals the one written.
+                let reread: Value = serde_json::from_str(&text).unwrap();
+                prop_assert_eq!(&reread, &value);
+                prop_assert_eq!(m.to_value().unwrap(), value.clone());
+                let written = m.to_json_string().unwrap();
+                prop_assert_eq!(serde_json::from_str::<Value>(&written).unwrap(), value.clone());
+                prop_assert_eq!(canary_model::Measurement::from_value(value).unwrap(), m);
+            }
+            Err(e) => {
+                prop_assert!(!e.to_string().is_empty());
+                prop_assert!(canary_model::Measurement::from_value(value).is_err());
+            }
+        }
+    }
+}
