@@ -10,6 +10,7 @@ pub mod failure;
 pub mod fetch;
 pub mod http;
 pub mod options;
+pub mod records;
 pub mod scrub;
 pub mod tcp;
 pub mod tls;
