@@ -35,6 +35,8 @@ pub(crate) enum DnsRule {
     Refused,
     /// Answer SERVFAIL (ISP resolver).
     Servfail,
+    /// Answer NOERROR without records (ISP resolver).
+    NoAnswer,
     /// Never answer (ISP resolver).
     NoReply,
     /// Answer this address instead of the true one (ISP resolver).
@@ -124,6 +126,7 @@ impl Resolver {
                 DnsRule::Nxdomain => encode(error_reply(&request, ResponseCode::NXDomain)),
                 DnsRule::Refused => encode(error_reply(&request, ResponseCode::Refused)),
                 DnsRule::Servfail => encode(error_reply(&request, ResponseCode::ServFail)),
+                DnsRule::NoAnswer => encode(answer_reply(&request, None)),
                 DnsRule::NoReply => Reply::Nothing,
                 DnsRule::Answer(ip) => {
                     let ip = (qtype == RecordType::A).then_some(ip);
@@ -340,6 +343,7 @@ mod tests {
             (Nxdomain, ResponseCode::NXDomain, vec![]),
             (Refused, ResponseCode::Refused, vec![]),
             (Servfail, ResponseCode::ServFail, vec![]),
+            (NoAnswer, ResponseCode::NoError, vec![]),
             (Answer(OTHER), ResponseCode::NoError, vec![OTHER]),
         ];
         for (rule, code, ips) in cases {

@@ -440,6 +440,7 @@ fn dns_rule(action: CensorAction, bogon: Ipv4Addr) -> Option<DnsRule> {
         CensorAction::DnsNxdomain => DnsRule::Nxdomain,
         CensorAction::DnsRefused => DnsRule::Refused,
         CensorAction::DnsServfail => DnsRule::Servfail,
+        CensorAction::DnsNoAnswer => DnsRule::NoAnswer,
         CensorAction::DnsNoReply => DnsRule::NoReply,
         CensorAction::DnsBlockpageIp => DnsRule::Answer(BLOCKPAGE_IP),
         CensorAction::DnsBogon => DnsRule::Answer(bogon),
@@ -499,25 +500,18 @@ async fn build(config: &LabConfig, pki: Arc<Pki>) -> Result<(Info, Keep), LabErr
         // The socket (and, for DNS redirection to the blockpage server, its twin there).
         let socket = match spec.censor {
             CensorAction::TcpBlackhole => {
-                let hole = Blackhole::bind(ip, censored)?;
-                let serving = hole
-                    .serving
-                    .try_clone()
-                    .map_err(|e| LabError::socket("clone blackhole socket", e))?;
+                let (serving, hole) = Blackhole::bind(ip, censored)?;
                 keep._blackholes.push(hole);
-                Some(serving)
+                serving
             }
             CensorAction::DnsBlockpageIp | CensorAction::DnsInjection => {
                 let (site, twin) = net::tcp_listener_pair(ip, BLOCKPAGE_IP)?;
                 listeners.push((twin, blockpage_spec()));
-                Some(site)
+                site
             }
-            _ => Some(
-                net::tcp_listener(SocketAddrV4::new(ip, 0), 1024, false)
-                    .map_err(|e| LabError::socket(format!("bind {ip}:0"), e))?,
-            ),
+            _ => net::tcp_listener(SocketAddrV4::new(ip, 0), 1024, false)
+                .map_err(|e| LabError::socket(format!("bind {ip}:0"), e))?,
         };
-        let socket = socket.ok_or_else(|| LabError::Config("no socket".into()))?;
         let port = net::local_port(&socket).map_err(|e| LabError::socket("local_addr", e))?;
         let scheme = spec.scheme.as_str();
         let url_of = |host: &str| format!("{scheme}://{host}:{port}/");

@@ -1,6 +1,7 @@
 //! Socket tricks the censor needs without root: resets, a per-source SYN
 //! blackhole, byte-rate throttling, and replaying bytes already read.
 
+use std::future::Future;
 use std::io;
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
 use std::pin::Pin;
@@ -89,8 +90,6 @@ pub(crate) fn reset(stream: TcpStream) {
 /// connect times out, as behind a real blackhole. Every other source goes to
 /// the first socket, which is served normally.
 pub(crate) struct Blackhole {
-    /// The socket that serves everybody else.
-    pub serving: Socket,
     /// The trap socket (kept open for the lab's lifetime).
     _trap: Socket,
     /// The connection that fills the trap's accept queue.
@@ -98,8 +97,10 @@ pub(crate) struct Blackhole {
 }
 
 impl Blackhole {
-    /// Builds the pair on `ip:<OS-chosen port>` for `censored` sources.
-    pub fn bind(ip: Ipv4Addr, censored: Ipv4Addr) -> Result<Blackhole, LabError> {
+    /// Builds the pair on `ip:<OS-chosen port>` for `censored` sources;
+    /// returns the socket that serves everybody else, and the trap to keep
+    /// alive as long as the lab runs.
+    pub fn bind(ip: Ipv4Addr, censored: Ipv4Addr) -> Result<(Socket, Blackhole), LabError> {
         let serving = tcp_listener(SocketAddrV4::new(ip, 0), 1024, true)
             .map_err(|e| LabError::socket(format!("bind {ip}:0 (reuseport)"), e))?;
         let port = local_port(&serving).map_err(|e| LabError::socket("local_addr", e))?;
@@ -117,11 +118,13 @@ impl Blackhole {
                 Duration::from_secs(2),
             )
             .map_err(|e| LabError::socket(format!("filler connect {ip}:{port}"), e))?;
-        Ok(Blackhole {
+        Ok((
             serving,
-            _trap: trap,
-            _filler: filler.into(),
-        })
+            Blackhole {
+                _trap: trap,
+                _filler: filler.into(),
+            },
+        ))
     }
 }
 
@@ -323,8 +326,6 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Throttled<S> {
         Pin::new(&mut self.inner).poll_shutdown(cx)
     }
 }
-
-use std::future::Future;
 
 #[cfg(test)]
 mod tests {

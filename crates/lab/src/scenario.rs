@@ -27,6 +27,8 @@ pub enum CensorAction {
     DnsRefused,
     /// The ISP resolver answers SERVFAIL.
     DnsServfail,
+    /// The ISP resolver answers NOERROR without any address (NODATA).
+    DnsNoAnswer,
     /// The ISP resolver never answers (the query times out).
     DnsNoReply,
     /// The ISP resolver answers the blockpage server's address.
@@ -395,6 +397,9 @@ pub const SCENARIOS: &[ScenarioSpec] = &[
     row("dns_servfail", Http, S::Normal, C::DnsServfail,
         blocked(B::Dns, Layer::Dns, Kind::Servfail),
         "The ISP resolver answers SERVFAIL."),
+    row("dns_no_answer", Http, S::Normal, C::DnsNoAnswer,
+        blocked(B::Dns, Layer::Dns, Kind::NoAnswer),
+        "The ISP resolver answers NOERROR with no address."),
     row("dns_timeout", Http, S::Normal, C::DnsNoReply,
         blocked(B::Dns, Layer::Dns, Kind::Timeout),
         "The ISP resolver never answers."),

@@ -248,3 +248,72 @@ fn every_lab_address_is_on_loopback() {
     }
     assert!(lab.censored_source().is_loopback() && lab.control_source().is_loopback());
 }
+
+#[tokio::test]
+async fn hostile_clients_get_closed_connections_and_the_lab_keeps_serving() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let lab = Lab::start().unwrap();
+    let tls_site = lab.scenario("tls_sni_reset").unwrap().clone();
+    let host_reset = lab.scenario("http_host_reset").unwrap().clone();
+    let huge_head = format!("GET / HTTP/1.1\r\nX-Pad: {}\r\n", "a".repeat(64 * 1024));
+    let cases: Vec<(&str, &Scenario, Vec<u8>)> = vec![
+        (
+            "plain text to a TLS site",
+            &tls_site,
+            b"GET / HTTP/1.1\r\n\r\n".to_vec(),
+        ),
+        (
+            "a broken TLS record",
+            &tls_site,
+            vec![0x16, 0x03, 0x01, 0xff, 0xff, 0x01, 0x00],
+        ),
+        (
+            "an endless request head",
+            &host_reset,
+            huge_head.into_bytes(),
+        ),
+    ];
+    for (what, s, bytes) in cases {
+        let to = endpoint(&lab, &s.host, s.port);
+        let mut stream = connect(CENSORED, to, Duration::from_secs(2)).await.unwrap();
+        let _ = stream.write_all(&bytes).await;
+        let mut sink = vec![0u8; 4096];
+        let end = tokio::time::timeout(Duration::from_secs(5), async {
+            loop {
+                match stream.read(&mut sink).await {
+                    Ok(0) | Err(_) => return,
+                    Ok(_) => {}
+                }
+            }
+        })
+        .await;
+        assert!(end.is_ok(), "{what}: the lab closes the connection");
+    }
+    // DNS garbage over UDP and an oversized TCP frame.
+    let udp = tokio::net::UdpSocket::bind((CENSORED, 0)).await.unwrap();
+    for junk in [&b""[..], &b"\x00\x01"[..], &[0xff; 600][..]] {
+        udp.send_to(junk, lab.isp_resolver_addr()).await.unwrap();
+    }
+    let mut tcp = connect(CENSORED, lab.isp_resolver_addr(), Duration::from_secs(2))
+        .await
+        .unwrap();
+    tcp.write_all(&[0xff, 0xff, 1, 2, 3]).await.unwrap();
+    let mut buf = [0u8; 8];
+    let n = tokio::time::timeout(Duration::from_secs(5), tcp.read(&mut buf))
+        .await
+        .unwrap();
+    assert!(
+        matches!(n, Ok(0) | Err(_)),
+        "oversized frame: connection closed"
+    );
+    // Everything still works.
+    let ok = lab.scenario("ok_http").unwrap();
+    assert!(udp_query(lab.isp_resolver_addr(), CENSORED, &ok.host)
+        .await
+        .is_some());
+    assert_eq!(fetch(&lab, CENSORED, &ok.url).await.unwrap().status, 200);
+    assert_eq!(
+        fetch(&lab, CONTROL, &tls_site.url).await.unwrap().status,
+        200
+    );
+}

@@ -27,6 +27,7 @@ const TESTED: &[&str] = &[
     "dns_nxdomain",
     "dns_refused",
     "dns_servfail",
+    "dns_no_answer",
     "dns_timeout",
     "dns_blockpage_ip",
     "dns_bogon",
@@ -252,6 +253,11 @@ async fn dns_refused() {
 #[tokio::test]
 async fn dns_servfail() {
     isp_answers("dns_servfail", ResponseCode::ServFail).await;
+}
+
+#[tokio::test]
+async fn dns_no_answer() {
+    isp_answers("dns_no_answer", ResponseCode::NoError).await;
 }
 
 #[tokio::test]
