@@ -158,6 +158,28 @@ pub fn url_host(url: &str) -> Option<String> {
     (!host.is_empty()).then(|| host.to_ascii_lowercase())
 }
 
+/// The port of an absolute URL: the explicit one, else 80 for `http` and
+/// 443 for `https`.
+pub fn url_port(url: &str) -> Option<u16> {
+    let scheme = url_scheme(url)?;
+    let (_, rest) = url.split_once("://")?;
+    let authority = rest.split(['/', '?', '#']).next()?;
+    let hostport = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let port = if let Some(stripped) = hostport.strip_prefix('[') {
+        stripped.split_once("]:").map(|(_, p)| p)
+    } else {
+        hostport.split_once(':').map(|(_, p)| p)
+    };
+    match port {
+        Some(p) => p.parse().ok(),
+        None => match scheme.as_str() {
+            "http" => Some(80),
+            "https" => Some(443),
+            _ => None,
+        },
+    }
+}
+
 /// The scheme of an absolute URL, lower-cased.
 pub fn url_scheme(url: &str) -> Option<String> {
     url.split_once("://").map(|(s, _)| s.to_ascii_lowercase())

@@ -62,7 +62,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::fingerprints::FingerprintDb;
 use crate::httpdiff::{extract_title, http_diff_with, DiffRules, HttpDiff, HttpSide};
-use crate::netutil::{is_bogon, spki_sha256_hex, split_endpoint, url_host, url_scheme, IpPrefix};
+use crate::netutil::{
+    is_bogon, spki_sha256_hex, split_endpoint, url_host, url_port, url_scheme, IpPrefix,
+};
 use crate::RULES_VERSION;
 
 /// Largest response body looked at (bytes); larger bodies are cut.
@@ -304,6 +306,8 @@ pub struct Verdict {
 #[derive(Debug, Default)]
 struct Facts {
     host: Option<String>,
+    /// Port the page is fetched from (final hop if any, else the input's).
+    port: Option<u16>,
     host_is_ip: bool,
     /// System-resolver ("classic") addresses, in order, deduplicated.
     dns_addrs: Vec<IpAddr>,
@@ -341,6 +345,7 @@ struct ControlHttp {
 #[derive(Debug, Clone)]
 struct Tcp {
     ip: Option<IpAddr>,
+    port: u16,
     endpoint: String,
     ok: bool,
     failure: Option<String>,
@@ -526,6 +531,13 @@ fn extract(tk: &WebConnectivityTestKeys, ctx: &Context<'_>) -> Facts {
         .host
         .as_deref()
         .is_some_and(|h| h.parse::<IpAddr>().is_ok());
+    f.port = tk
+        .requests()
+        .first()
+        .and_then(|r| r.request.get())
+        .and_then(|r| r.url.get())
+        .and_then(|u| url_port(u))
+        .or_else(|| input.as_deref().and_then(url_port));
 
     // DNS: the system resolver's lookups for the input host ("classic").
     let host = f.host.clone();
@@ -636,6 +648,7 @@ fn extract_tcp(t: &TcpConnect) -> Tcp {
     };
     Tcp {
         ip,
+        port,
         endpoint,
         ok: t.succeeded(),
         failure: failure_str(t.failure()),
@@ -1380,12 +1393,21 @@ fn canary_label(f: &Facts, ctx: &Context<'_>, v05_dns: Option<DnsConsistency>) -
     let classic = |ip: Option<IpAddr>| {
         ip.is_some_and(|ip| f.dns_addrs.contains(&ip)) || f.dns_addrs.is_empty()
     };
-    let tcp_tried: Vec<&Tcp> = f.tcp.iter().filter(|t| classic(t.ip)).collect();
+    // Only connections to the page's port count: a v0.5 probe also opens
+    // :443 for an http:// URL just to check the addresses.
+    let page_port = |port: u16| f.port.is_none_or(|p| p == port);
+    let tcp_tried: Vec<&Tcp> = f
+        .tcp
+        .iter()
+        .filter(|t| classic(t.ip) && page_port(t.port))
+        .collect();
     if !tcp_tried.is_empty() && tcp_tried.iter().all(|t| !t.ok) {
         let fail = tcp_tried[0].failure.as_deref().unwrap_or("unknown");
-        let kind = match conn_failure_kind(fail) {
-            Kind::Timeout => Kind::Blackhole,
-            k => k,
+        let kind = conn_failure_kind(fail);
+        let blocked_kind = if kind == Kind::Timeout {
+            Kind::Blackhole
+        } else {
+            kind
         };
         let control_ok = tcp_tried
             .iter()
@@ -1399,8 +1421,8 @@ fn canary_label(f: &Facts, ctx: &Context<'_>, v05_dns: Option<DnsConsistency>) -
                     format!("The ISP's resolver sent {host} to {}, unrelated to the control's {}, and that address could not be reached.",
                         list_ips(&f.dns_addrs), list_ips(&f.control_addrs)));
             }
-            return label(Outcome::Blocked, Some(Layer::Tcp), Some(kind), "canary.tcp.failure",
-                format!("Connecting to {host} at {} {} for the probe, while the control connected fine.", tcp_tried[0].endpoint, kind_phrase(kind)));
+            return label(Outcome::Blocked, Some(Layer::Tcp), Some(blocked_kind), "canary.tcp.failure",
+                format!("Connecting to {host} at {} {} for the probe, while the control connected fine.", tcp_tried[0].endpoint, kind_phrase(blocked_kind)));
         }
         if control_tried {
             return label(Outcome::Down, Some(Layer::Tcp), Some(kind), "canary.tcp.failure_everywhere",
@@ -1440,6 +1462,13 @@ fn canary_label(f: &Facts, ctx: &Context<'_>, v05_dns: Option<DnsConsistency>) -
             return label(Outcome::Blocked, Some(Layer::Tls), Some(kind), "canary.tls.failure",
                 format!("The secure connection to {host} {} for the probe as soon as it named the site, while the control connected fine.", kind_phrase(kind)));
         }
+        // A certificate error seen by the control as well is the site's own
+        // misconfiguration, not an interception.
+        let kind = if kind == Kind::Interception {
+            Kind::HandshakeFailure
+        } else {
+            kind
+        };
         return label(Outcome::Down, Some(Layer::Tls), Some(kind), "canary.tls.failure_everywhere",
             format!("The secure connection to {host} failed from the control network too: the site is down, not blocked."));
     }
