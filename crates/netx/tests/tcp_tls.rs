@@ -6,10 +6,8 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use canary_netx::{failure, tcp, tls};
-use common::{opts, Pki, Raw};
+use common::{opts, Pki, Raw, BUDGET};
 use tokio::net::TcpListener;
-
-const BUDGET: Duration = Duration::from_millis(1500);
 
 #[tokio::test]
 async fn connect_records_success_and_refusal() {

@@ -20,18 +20,24 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream, UdpSocket};
 
-/// Options with short timeouts, for tests.
+/// Options with short timeouts, for tests: long enough that a loaded
+/// machine does not turn a loopback success into a timeout, short enough
+/// that hostile cases end quickly.
 pub fn opts() -> Options {
     Options {
-        dns_timeout: Duration::from_millis(300),
+        dns_timeout: Duration::from_millis(600),
         dns_late_window: Duration::from_millis(150),
-        tcp_timeout: Duration::from_millis(300),
-        tls_timeout: Duration::from_millis(300),
-        http_timeout: Duration::from_millis(300),
+        tcp_timeout: Duration::from_millis(800),
+        tls_timeout: Duration::from_millis(800),
+        http_timeout: Duration::from_millis(800),
         body_cap: 64 * 1024,
         ..Options::default()
     }
 }
+
+/// Upper bound for a hostile case: the longest timeout plus slack for a
+/// loaded machine. A case that hangs past its timeout fails this.
+pub const BUDGET: Duration = Duration::from_millis(2000);
 
 // ---------------------------------------------------------------- DNS
 
