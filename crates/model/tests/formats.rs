@@ -767,3 +767,109 @@ fn input_need_not_be_a_url_for_other_experiments() {
     v["input"] = json!(["a0.awsstatic.com", "d2cly7j4zqgua7.cloudfront.net"]);
     assert_eq!(Measurement::from_value(v).unwrap().validate(), vec![]);
 }
+
+// ---------------------------------------------------------------- TCP, events, control
+
+#[test]
+fn tcp_connect_outcomes() {
+    let tk = WebConnectivityTestKeys::from_json_str(
+        r#"{"tcp_connect":[
+          {"ip":"1.1.1.1","port":443,"status":{"success":true,"failure":null,"blocked":false},"t0":0.1,"t":0.2},
+          {"ip":"2.2.2.2","port":80,"status":{"success":false,"failure":"connection_refused","blocked":true}},
+          {"ip":"3.3.3.3","port":80}]}"#,
+    )
+    .unwrap();
+    let tcp = tk.tcp_connects();
+    let outcomes: Vec<(bool, Option<&Failure>, Option<bool>)> = tcp
+        .iter()
+        .map(|c| {
+            (
+                c.succeeded(),
+                c.failure(),
+                c.status.get().and_then(|s| s.blocked.value()),
+            )
+        })
+        .collect();
+    assert_eq!(
+        outcomes,
+        [
+            (true, None, Some(false)),
+            (false, Some(&Failure::ConnectionRefused), Some(true)),
+            (false, None, None),
+        ]
+    );
+    assert_eq!(canary_model::seconds(tcp[0].t.get().unwrap()), 0.2);
+}
+
+#[test]
+fn network_events_keep_operation_bytes_and_failure() {
+    let tk = WebConnectivityTestKeys::from_json_str(
+        r#"{"network_events":[
+          {"operation":"connect","address":"1.1.1.1:443","proto":"tcp","failure":null,"t":0.01},
+          {"operation":"read","num_bytes":517,"failure":null,"t0":0.02,"t":0.03,"transaction_id":1,"tags":["classic"]},
+          {"operation":"read","failure":"eof_error","t":0.5}]}"#,
+    )
+    .unwrap();
+    let ev = tk.network_events();
+    assert_eq!(ev.len(), 3);
+    assert_eq!(ev[0].operation.get().map(String::as_str), Some("connect"));
+    assert_eq!(ev[1].num_bytes.value(), Some(517));
+    assert_eq!(ev[1].tags.get().unwrap(), &["classic"]);
+    assert_eq!(ev[2].failure.get(), Some(&Failure::EofError));
+}
+
+#[test]
+fn control_response_is_typed() {
+    let c: canary_model::ControlResponse = serde_json::from_value(json!({
+        "dns": {"failure": "dns_name_error", "addrs": []},
+        "tcp_connect": {"1.1.1.1:443": {"status": false, "failure": "generic_timeout_error"}},
+        "tls_handshake": {"1.1.1.1:443": {"server_name": "a.org", "status": true, "failure": null}},
+        "quic_handshake": {},
+        "http_request": {"body_length": -1, "failure": "unknown_error", "title": "",
+                         "headers": {}, "status_code": -1, "discovered_h3_endpoint": ""},
+        "http3_request": null,
+        "ip_info": {"1.1.1.1": {"asn": 13335, "flags": 11}}
+    }))
+    .unwrap();
+    assert!(c.dns.get().unwrap().failure.get().unwrap().is_nxdomain());
+    let tcp = &c.tcp_connect.get().unwrap()["1.1.1.1:443"];
+    assert_eq!(tcp.status.value(), Some(false));
+    assert_eq!(tcp.failure.get(), Some(&Failure::GenericTimeoutError));
+    assert_eq!(
+        c.tls_handshake.get().unwrap()["1.1.1.1:443"].status.value(),
+        Some(true)
+    );
+    let http = c.http_request.get().unwrap();
+    assert_eq!(
+        (http.status_code.value(), http.body_length.value()),
+        (Some(-1), Some(-1))
+    );
+    assert!(c.http3_request.is_null());
+    let info = &c.ip_info.get().unwrap()["1.1.1.1"];
+    assert_eq!(
+        (info.asn.value(), info.flags.value()),
+        (Some(13335), Some(11))
+    );
+    assert!(c.extra.is_empty());
+}
+
+#[test]
+fn control_request_is_typed() {
+    let r: canary_model::ControlRequest = serde_json::from_value(json!({
+        "http_request": "https://a.org/",
+        "http_request_headers": {"User-Agent": ["Mozilla/5.0"], "Accept": ["*/*"]},
+        "tcp_connect": ["1.1.1.1:443", "[::1]:443"],
+        "x_quic_enabled": false
+    }))
+    .unwrap();
+    assert_eq!(
+        r.http_request.get().map(String::as_str),
+        Some("https://a.org/")
+    );
+    assert_eq!(
+        r.http_request_headers.get().unwrap()["User-Agent"],
+        ["Mozilla/5.0"]
+    );
+    assert_eq!(r.tcp_connect.get().unwrap().len(), 2);
+    assert_eq!(r.x_quic_enabled.value(), Some(false));
+}
