@@ -187,6 +187,25 @@ impl Lab {
         serde_json::to_string_pretty(&all).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
     }
 
+    /// Everything a process outside Rust needs to use this lab, as pretty
+    /// JSON: resolver addresses, CA files, vantage addresses, the routable
+    /// network, the blockpage URL, and the scenarios (and bulk sites).
+    pub fn summary_json(&self) -> String {
+        let value = serde_json::json!({
+            "isp_resolver": self.info.isp_resolver.to_string(),
+            "control_resolver": self.info.control_resolver.to_string(),
+            "ca_file": self.ca_path.display().to_string(),
+            "censor_ca_file": self.untrusted_ca_path.display().to_string(),
+            "censored_source": self.censored_source().to_string(),
+            "control_source": self.control_source().to_string(),
+            "routable": ROUTABLE_CIDR,
+            "blockpage_url": self.info.blockpage_url,
+            "scenarios": self.info.scenarios,
+            "bulk_sites": self.info.bulk,
+        });
+        serde_json::to_string_pretty(&value).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
+    }
+
     /// Path of the lab CA certificate (PEM): give it to the probe and helper as `--ca-file`.
     pub fn ca_pem_path(&self) -> &Path {
         &self.ca_path

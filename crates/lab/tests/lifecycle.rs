@@ -317,3 +317,101 @@ async fn hostile_clients_get_closed_connections_and_the_lab_keeps_serving() {
         200
     );
 }
+
+#[test]
+fn a_lab_can_be_shared_between_threads() {
+    fn shareable<T: Send + Sync>() {}
+    shareable::<Lab>();
+}
+
+#[test]
+fn the_summary_tells_another_process_everything_it_needs() {
+    let lab = Lab::start().unwrap();
+    let v: serde_json::Value = serde_json::from_str(&lab.summary_json()).unwrap();
+    assert_eq!(v["isp_resolver"], lab.isp_resolver_addr().to_string());
+    assert_eq!(
+        v["control_resolver"],
+        lab.control_resolver_addr().to_string()
+    );
+    assert_eq!(v["censored_source"], "127.0.0.2");
+    assert_eq!(v["control_source"], "127.0.0.3");
+    assert_eq!(v["routable"], "127.1.0.0/16");
+    let ca = std::fs::read_to_string(v["ca_file"].as_str().unwrap()).unwrap();
+    assert_eq!(ca, lab.ca_pem());
+    assert_eq!(v["scenarios"].as_array().unwrap().len(), SCENARIOS.len());
+}
+
+#[test]
+fn the_lab_binary_serves_until_stdin_closes() {
+    use std::io::{BufRead, BufReader, Read};
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_canary-lab"))
+        .args(["--bulk", "ok_http=3"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Read the JSON summary (it ends with a closing brace at column 0).
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut json = String::new();
+    loop {
+        let mut line = String::new();
+        assert!(
+            out.read_line(&mut line).unwrap() > 0,
+            "summary ended early: {json}"
+        );
+        json.push_str(&line);
+        if line == "}\n" {
+            break;
+        }
+    }
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(v["bulk_sites"].as_array().unwrap().len(), 3);
+    let url = v["scenarios"][0]["url"].as_str().unwrap().to_owned();
+    let (_, host, port) = split_url(&url);
+    // The child's sites answer this process's plain sockets.
+    let ip: std::net::Ipv4Addr = {
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        let resolver: SocketAddr = v["control_resolver"].as_str().unwrap().parse().unwrap();
+        let answer = rt.block_on(udp_query(resolver, CONTROL, &host)).unwrap();
+        answer.ips[0]
+    };
+    let mut s = std::net::TcpStream::connect((ip, port)).unwrap();
+    std::io::Write::write_all(
+        &mut s,
+        format!("GET / HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n").as_bytes(),
+    )
+    .unwrap();
+    let mut resp = String::new();
+    s.read_to_string(&mut resp).unwrap();
+    assert!(resp.starts_with("HTTP/1.1 200"), "{resp}");
+    // Closing stdin stops it.
+    drop(child.stdin.take());
+    let status = child.wait().unwrap();
+    assert!(status.success());
+    let err = std::net::TcpStream::connect((ip, port)).expect_err("stopped");
+    assert_eq!(err.kind(), std::io::ErrorKind::ConnectionRefused);
+}
+
+#[test]
+fn the_lab_binary_rejects_bad_arguments() {
+    use std::process::Command;
+    for args in [
+        &["--bulk"][..],
+        &["--bulk", "ok_http"],
+        &["--bulk", "ok_http=x"],
+        &["--nope"],
+        &["--bulk", "no_row=2"],
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_canary-lab"))
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "{args:?}");
+        assert!(
+            !String::from_utf8_lossy(&out.stderr).is_empty(),
+            "{args:?}: says why"
+        );
+    }
+}
