@@ -245,3 +245,117 @@ fn canary_agrees_with_ooni_on_every_real_sample_except_the_listed_ones() {
         );
     }
 }
+
+fn ooni_fingerprints() -> Option<FingerprintDb> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/fingerprints");
+    let mut db = FingerprintDb::canary_default();
+    for f in ["fingerprints_dns.csv", "fingerprints_http.csv"] {
+        let Ok(file) = std::fs::File::open(dir.join(f)) else {
+            eprintln!("skipping: {} not found", dir.join(f).display());
+            return None;
+        };
+        db.merge(FingerprintDb::from_reader(file).unwrap()).unwrap();
+    }
+    Some(db)
+}
+
+/// Canary's finer labels on the samples where they say more than OONI.
+#[test]
+fn canary_labels_on_notable_real_samples() {
+    let Some(samples) = load_samples() else {
+        return;
+    };
+    let Some(db) = ooni_fingerprints() else {
+        return;
+    };
+    let by_suffix = |suffix: &str| {
+        samples
+            .iter()
+            .find(|s| s.name.contains(suffix))
+            .unwrap_or_else(|| panic!("sample {suffix} present"))
+    };
+    let analyse = |s: &Sample| {
+        let mut ctx = Context::new(&s.probe_cc, &db);
+        if let Some(i) = &s.input {
+            ctx = ctx.with_input(i);
+        }
+        if let Some(v) = &s.test_version {
+            ctx = ctx.with_test_version(v);
+        }
+        analyse_web_connectivity(&s.tk, &ctx)
+    };
+    use canary_analysis::verdict::{Kind, Layer, Outcome};
+
+    // The RU http-diff that OONI's fastpath marks confirmed: rutor.org was
+    // answered with a 302 to the ISP's blockpage server; with OONI's
+    // fingerprints merged in, Canary names it and confirms it.
+    let ru = analyse(by_suffix("01202003039e13e3e38be1918d3a64c2ec27ea22"));
+    assert_eq!(ru.blocking, Some(Blocking::HttpDiff));
+    assert_eq!(
+        (ru.outcome, ru.layer, ru.kind),
+        (
+            Outcome::Blocked,
+            Some(Layer::Http),
+            Some(Kind::RedirectToBlockpage)
+        )
+    );
+    assert!(ru.confirmed, "{ru:?}");
+    assert!(
+        ru.fingerprint
+            .as_deref()
+            .is_some_and(|f| f.starts_with("ooni.")),
+        "{ru:?}"
+    );
+
+    // ooni/probe#2517: OONI says "dns" because the probe's and the control's
+    // addresses sit in different ASNs; but TLS to mask.icloud.com fails with
+    // eof_error from the control too, so nothing is blocked: the service is
+    // simply not reachable with a plain TLS client anywhere.
+    let pk = analyse(by_suffix("19f5e0d803cbaea7.jsonc"));
+    assert_eq!(
+        pk.blocking,
+        Some(Blocking::Dns),
+        "OONI-compatible field keeps OONI's answer"
+    );
+    assert_eq!(
+        (pk.outcome, pk.layer, pk.kind),
+        (Outcome::Down, Some(Layer::Tls), Some(Kind::Eof))
+    );
+
+    // http://dns.google: port 80 times out for the control too → down, not blocked.
+    let g = analyse(by_suffix("dnsgoogle80/measurement.json"));
+    assert_eq!((g.outcome, g.layer), (Outcome::Down, Some(Layer::Tcp)));
+
+    // IR v0.4.1 facebook.com: the system resolver answered 10.10.34.36, a
+    // bogon that OONI's DNS fingerprints know as Iran's national blockpage
+    // address: confirmed. With Canary's defaults alone it is still caught,
+    // as a bogon answer, but not confirmed.
+    let ir_sample = by_suffix("web_connectivity_ir_fp.json");
+    let ir = analyse(ir_sample);
+    assert_eq!(ir.blocking, Some(Blocking::Dns));
+    assert_eq!(
+        (ir.outcome, ir.kind),
+        (Outcome::Blocked, Some(Kind::BlockpageIp)),
+        "{}",
+        ir.explanation
+    );
+    assert!(ir.confirmed);
+    let defaults = FingerprintDb::canary_default();
+    let ctx = Context::new("IR", &defaults).with_input(ir_sample.input.as_deref().unwrap_or(""));
+    let plain = analyse_web_connectivity(&ir_sample.tk, &ctx);
+    assert_eq!(
+        (plain.outcome, plain.kind, plain.confirmed),
+        (Outcome::Blocked, Some(Kind::Bogon), false)
+    );
+
+    // Every verdict carries the rules version and both rule ids.
+    for s in &samples {
+        let v = analyse(s);
+        assert_eq!(v.rules_version, canary_analysis::RULES_VERSION);
+        assert_eq!(v.rule_ids.len(), 2, "{}", s.name);
+        assert!(!v.explanation.is_empty());
+        if v.outcome == Outcome::Ok {
+            assert_eq!(v.kind, None, "{}", s.name);
+        }
+    }
+}
