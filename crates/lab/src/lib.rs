@@ -51,6 +51,17 @@
 //! let _routable = lab.routable_cidr();         // --routable 127.1.0.0/16
 //! drop(lab); // every server stops, every socket closes
 //! ```
+//!
+//! ## Testing a CLI as a child process
+//!
+//! Every lab server is a real socket, so a child process can use the lab:
+//! start it in the test, pass `lab.isp_resolver_addr()`,
+//! `lab.ca_pem_path()`, `lab.censored_source()` and `lab.routable_cidr()`
+//! to the probe's command line (the control resolver and
+//! `lab.control_source()` to the helper), measure `lab.scenario(..).url`,
+//! and compare the result with the row's `expect`. [`Lab::summary_json`]
+//! gives the same facts as JSON, and the `canary-lab` binary runs a lab
+//! standalone (`cargo run -p canary-lab`) until its standard input closes.
 #![deny(missing_docs)]
 
 mod dns;
