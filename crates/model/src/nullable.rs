@@ -31,6 +31,28 @@ pub enum Nullable<T> {
 }
 
 impl<T> Nullable<T> {
+    /// `Some(v)` → `Present(v)`, `None` → `Absent` (the key is not written).
+    ///
+    /// ```
+    /// use canary_model::Nullable;
+    /// assert_eq!(Nullable::present_or_absent(Some(1)), Nullable::Present(1));
+    /// assert_eq!(Nullable::<u8>::present_or_absent(None), Nullable::Absent);
+    /// ```
+    pub fn present_or_absent(v: Option<T>) -> Nullable<T> {
+        v.map_or(Nullable::Absent, Nullable::Present)
+    }
+
+    /// `Some(v)` → `Present(v)`, `None` → `Null` (the key is written as
+    /// `null`); the same as `Nullable::from(option)`.
+    ///
+    /// ```
+    /// use canary_model::Nullable;
+    /// assert_eq!(Nullable::<u8>::present_or_null(None), Nullable::Null);
+    /// ```
+    pub fn present_or_null(v: Option<T>) -> Nullable<T> {
+        v.map_or(Nullable::Null, Nullable::Present)
+    }
+
     /// True when the key does not appear in the object (used by
     /// `skip_serializing_if`).
     pub fn is_absent(&self) -> bool {
