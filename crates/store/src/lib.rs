@@ -1,0 +1,105 @@
+//! # canary-store: measurements, verdicts and events over SQLite or PostgreSQL
+//!
+//! Every byte of SQL in Canary lives in this crate. The collector
+//! (`canary serve`) and `canary import` write measurements here with their
+//! verdicts; the web UI and the reports ask it the same questions: which
+//! sites are blocked now in a country, on which networks, since when, how;
+//! the blocked share over time; a domain's or a network's timeline; one
+//! measurement with its verdict and raw JSON.
+//!
+//! One [`Store`] speaks to either backend with the same queries:
+//!
+//! * **SQLite** (the default): one file, WAL journal, `synchronous=FULL`
+//!   (an accepted measurement survives a `kill -9` and a power cut; the
+//!   cost, one fsync per transaction, is paid once per batch on import),
+//!   foreign keys on, 30 s busy timeout. No setup.
+//! * **PostgreSQL** (`postgres://user@host:port/db`): for many probes and
+//!   large archives; every statement is bounded by a 120 s
+//!   `statement_timeout`.
+//!
+//! The schema (`migrations/sqlite`, `migrations/postgres`, kept column for
+//! column in step) is applied by [`Store::open`].
+//!
+//! ## Data model
+//!
+//! | table | one row per | notes |
+//! |---|---|---|
+//! | `measurements` | measurement | `id` = OONI `measurement_uid`, else [`content_id`] (SHA-256 of the canonical JSON); indexed fields (`probe_cc`, `probe_asn`, `domain`, `measurement_start_time`, `category_code`, …); the raw JSON zstd-compressed (`raw_zstd`, `raw_len`); a copy of the current verdict's `outcome`; **no IP address column** (submissions are anonymous: the collector scrubs `probe_ip` before the raw JSON reaches the store) |
+//! | `verdicts` | measurement | the current verdict ([`StoredVerdict`]): OONI `blocking`/`accessible`, Canary's `outcome`/`layer`/`kind`, `confirmed`, `fingerprint`, `explanation`, `rules_fired` (JSON), `rules_version` |
+//! | `verdict_history` | replaced verdict | what [`Store::replace_verdicts`] overwrote, with its `rules_version` |
+//! | `networks` | ASN | name: from an operator ([`Store::upsert_network`]) or the first probe that named it |
+//! | `pairs` | (country, ASN, domain) | every combination ever measured, with the domain's category: the driver of [`Store::blocked_now`] |
+//! | `daily_stats` | (country, UTC day, ASN, category, outcome, layer) | measurement and confirmed counts, maintained by ingest and reanalysis: the series and summaries read these instead of millions of rows |
+//! | `blocking_events` | (country, ASN, domain, layer, start) | detected events (CUSUM), ongoing when `end_time` is NULL |
+//!
+//! Instants are stored as Unix seconds (UTC) and days as Unix days, both
+//! `BIGINT`, so every query is one text for both backends.
+//!
+//! ## Guarantees
+//!
+//! * **Idempotent ingest**: a measurement id is unique; storing it again
+//!   (another import of the same file) changes nothing and is reported as
+//!   a duplicate ([`InsertReport`]).
+//! * **Durable acceptance**: [`Store::insert_one`] and
+//!   [`Store::insert_batch`] commit before they return.
+//! * **Bounded**: fields, raw measurements ([`MAX_RAW_BYTES`]), pages
+//!   ([`MAX_PAGE`]) and statement time are bounded; bad input is an
+//!   [`StoreError::Invalid`], never a panic; every value reaches SQL as a
+//!   bound parameter.
+//! * **Raw kept**: [`Store::measurement`] and [`Store::raw_batch`] give the
+//!   raw JSON back byte for byte, so `canary reanalyse` can recompute
+//!   verdicts ([`Store::replace_verdicts`]).
+//!
+//! ## Example
+//!
+//! ```
+//! use canary_store::{Filters, NewMeasurement, Outcome, Store, StoredVerdict};
+//! use time::macros::datetime;
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let store = Store::open("sqlite::memory:").await?;
+//! let raw = br#"{"measurement_uid":"20240214090617.123_KH_webconnectivity_0123",
+//!   "test_name":"web_connectivity","input":"https://blocked.example/",
+//!   "probe_cc":"KH","probe_asn":"AS38623","measurement_start_time":"2024-02-14 09:06:17"}"#;
+//! let m = canary_model::Measurement::from_slice(raw)?;
+//! let verdict = StoredVerdict {
+//!     rules_version: "1".into(),
+//!     blocking: Some(canary_model::Blocking::Dns),
+//!     accessible: Some(false),
+//!     outcome: Outcome::Blocked,
+//!     layer: Some("dns".into()),
+//!     kind: Some("blockpage_ip".into()),
+//!     confirmed: true,
+//!     fingerprint: Some("dns_kh_viettel".into()),
+//!     explanation: "The ISP's resolver answered a known blockpage address.".into(),
+//!     rules_fired: vec!["dns.blockpage_ip".into()],
+//! };
+//! let new = NewMeasurement::from_measurement(&m, raw, Some("NEWS".into()), verdict)?;
+//! assert!(store.insert_one(&new).await?); // committed
+//! assert!(!store.insert_one(&new).await?); // idempotent
+//!
+//! let blocked = store.blocked_now("KH", &Filters::default()).await?;
+//! assert_eq!(blocked[0].domain, "blocked.example");
+//! assert_eq!(blocked[0].since, datetime!(2024-02-14 09:06:17 UTC));
+//! let stored = store.measurement(&new.id).await?.expect("stored");
+//! assert_eq!(stored.raw_json.as_bytes(), raw); // byte for byte
+//! # Ok(()) }
+//! ```
+
+#![deny(missing_docs)]
+
+mod error;
+mod queries;
+mod store;
+mod types;
+
+pub use error::StoreError;
+pub use queries::{MAX_EVENT_MEASUREMENTS, MAX_PAGE};
+pub use store::Store;
+pub use types::{
+    content_id, domain_of, BlockedSite, BlockingEvent, CountrySummary, Filters, InsertReport,
+    MeasurementInfo, Network, NetworkSummary, NewMeasurement, Outcome, RawMeasurement,
+    ReplaceReport, Selection, SharePoint, StoredMeasurement, StoredVerdict, TimelinePoint,
+    MAX_FIELD_BYTES, MAX_ID_BYTES, MAX_RAW_BYTES, MAX_TEXT_BYTES,
+};
