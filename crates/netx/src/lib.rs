@@ -118,7 +118,4 @@ pub enum Error {
     /// The CA file could not be read or holds no usable certificate.
     #[error("CA file: {0}")]
     CaFile(String),
-    /// A URL could not be used for a measurement.
-    #[error("invalid URL: {0}")]
-    Url(String),
 }
