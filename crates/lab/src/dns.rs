@@ -156,6 +156,7 @@ impl Resolver {
                 Ok(x) => x,
                 Err(e) => {
                     tracing::debug!(error = %e, "lab dns: udp recv failed");
+                    tokio::time::sleep(Duration::from_millis(5)).await;
                     continue;
                 }
             };
@@ -183,7 +184,10 @@ impl Resolver {
                     let me = Arc::clone(&self);
                     tokio::spawn(async move { me.tcp_connection(stream, peer).await });
                 }
-                Err(e) => tracing::debug!(error = %e, "lab dns: tcp accept failed"),
+                Err(e) => {
+                    tracing::warn!(error = %e, "lab dns: tcp accept failed");
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
             }
         }
     }

@@ -22,6 +22,11 @@ use crate::{
     CONTROL_SOURCE, ISP_RESOLVER_IP, ROUTABLE_CIDR,
 };
 
+/// Most `LabConfig::bulk` entries (each gets its own listener and address).
+const MAX_BULK_ROWS: usize = 200;
+/// Most bulk sites in one lab.
+const MAX_BULK_SITES: usize = 100_000;
+
 /// How a lab is built. `LabConfig::default()` is what the scenario table's
 /// expected verdicts assume.
 #[derive(Debug, Clone)]
@@ -302,6 +307,17 @@ fn validate(config: &LabConfig) -> Result<(), LabError> {
         return Err(LabError::Config(
             "throttle_bytes_per_second must be > 0".into(),
         ));
+    }
+    if config.bulk.len() > MAX_BULK_ROWS {
+        return Err(LabError::Config(format!(
+            "bulk: at most {MAX_BULK_ROWS} entries"
+        )));
+    }
+    let total: usize = config.bulk.iter().map(|(_, n)| *n).sum();
+    if total > MAX_BULK_SITES {
+        return Err(LabError::Config(format!(
+            "bulk: {total} sites, at most {MAX_BULK_SITES}"
+        )));
     }
     for (name, _) in &config.bulk {
         match crate::scenario::spec(name) {

@@ -130,7 +130,9 @@ pub(crate) async fn serve(listener: TcpListener, spec: Arc<SiteSpec>, shared: Ar
         let (stream, peer) = match listener.accept().await {
             Ok(x) => x,
             Err(e) => {
-                tracing::debug!(error = %e, "lab site: accept failed");
+                // E.g. out of file descriptors: back off instead of spinning.
+                tracing::warn!(error = %e, "lab site: accept failed");
+                tokio::time::sleep(Duration::from_millis(20)).await;
                 continue;
             }
         };

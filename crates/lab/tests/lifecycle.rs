@@ -121,6 +121,13 @@ fn unsafe_or_impossible_configurations_are_refused() {
                 ..LabConfig::default()
             },
         ),
+        (
+            "too many bulk sites",
+            LabConfig {
+                bulk: vec![("ok_http".into(), 100_001)],
+                ..LabConfig::default()
+            },
+        ),
     ];
     for (what, config) in cases {
         match Lab::start_with(config) {
