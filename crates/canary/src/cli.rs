@@ -15,7 +15,7 @@ use clap::{Parser, Subcommand};
     version,
     about,
     long_about,
-    after_help = "Start here:\n  canary inspect examples/measurements.jsonl   read and check measurements\n\nRun `canary help <command>` for the details of one command."
+    after_help = "Start here:\n  canary inspect examples/measurements.jsonl   read and check measurements\n  canary probe --helper URL https://example.org/   measure a website\n\nRun `canary help <command>` for the details of one command."
 )]
 pub struct Cli {
     /// Say more about what is happening (repeat for more detail). Logs go to
@@ -47,6 +47,37 @@ pub enum Command {
         after_help = "Examples:\n  canary inspect examples/measurements.jsonl\n  canary inspect --json 2024-02-14.jsonl.gz | jq .blocking\n  canary inspect ~/ooni-data/"
     )]
     Inspect(InspectArgs),
+
+    /// Measure whether websites are reachable from this network (run by a
+    /// volunteer inside the country), writing one OONI web_connectivity
+    /// measurement per URL.
+    ///
+    /// For each URL the probe resolves the name (the system resolver, a UDP
+    /// resolver, DNS-over-HTTPS if asked), connects to every address, shakes
+    /// hands over TLS, fetches the page following redirects, and asks a test
+    /// helper outside the country to do the same; then it records everything
+    /// with a verdict (blocked or not, and how). Your own IP address is never
+    /// written anywhere: it is replaced by `[scrubbed]`.
+    #[command(
+        after_help = "Examples:\n  canary probe --helper https://helper.example.org/ https://www.cambodiadaily.com/\n  canary probe --list kh.csv --helper https://helper.example.org/ --output today.jsonl\n  canary lists update --country KH && canary probe --country KH --helper https://helper.example.org/ --output kh.jsonl\n  canary probe --country KH --output kh.jsonl --resume      # continue an interrupted run"
+    )]
+    Probe(ProbeArgs),
+
+    /// Run a test helper: the control vantage outside the censored network
+    /// that probes ask to measure the same URLs (OONI's test-helper protocol).
+    ///
+    /// Prints the address it listens on, then serves until stopped (Ctrl-C).
+    /// It refuses to connect to private, loopback and reserved addresses
+    /// unless they are declared with --routable, so it cannot be abused as a
+    /// proxy into anyone's network, and it never logs who asked.
+    #[command(
+        after_help = "Examples:\n  canary helper --listen 0.0.0.0:8443 --tls-cert cert.pem --tls-key key.pem\n  canary helper --listen 127.0.0.1:8090 --resolver 9.9.9.9:53"
+    )]
+    Helper(HelperArgs),
+
+    /// Manage the Citizen Lab test lists (the URLs probes measure).
+    #[command(subcommand)]
+    Lists(ListsCommand),
 }
 
 /// Options of `canary inspect`.
@@ -65,4 +96,201 @@ pub struct InspectArgs {
     /// listings, analysis files, legacy YAML reports).
     #[arg(long)]
     pub show_skipped: bool,
+}
+
+/// Options shared by the commands that measure (probe and helper).
+#[derive(Debug, clap::Args)]
+pub struct NetArgs {
+    /// Trust only the certificate authorities in this PEM file instead of the
+    /// bundled Mozilla roots (for labs and private deployments).
+    #[arg(long, value_name = "PEM")]
+    pub ca_file: Option<PathBuf>,
+
+    /// Treat this private range as public, routable addresses (labs,
+    /// intranets). Repeatable.
+    #[arg(long, value_name = "CIDR")]
+    pub routable: Vec<String>,
+
+    /// Source address for every measurement socket (multi-homed hosts).
+    #[arg(long, value_name = "ADDR")]
+    pub bind: Option<std::net::IpAddr>,
+
+    /// An IP-to-ASN table in the iptoasn TSV format (range_start range_end
+    /// AS_number country_code AS_description), to tell which network an
+    /// address belongs to. Without it, networks are unknown (AS0).
+    #[arg(long, value_name = "FILE")]
+    pub asn_db: Option<PathBuf>,
+
+    /// DNS timeout, in seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 4.0)]
+    pub dns_timeout: f64,
+
+    /// TCP connect timeout, in seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 10.0)]
+    pub tcp_timeout: f64,
+
+    /// TLS handshake timeout, in seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 10.0)]
+    pub tls_timeout: f64,
+
+    /// HTTP timeout (request to end of body), in seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 10.0)]
+    pub http_timeout: f64,
+}
+
+/// Options of `canary probe`.
+#[derive(Debug, clap::Args)]
+pub struct ProbeArgs {
+    /// URLs to measure.
+    #[arg(value_name = "URL")]
+    pub urls: Vec<String>,
+
+    /// Measure the URLs of a Citizen Lab test-list CSV
+    /// (url,category_code,category_description,date_added,source,notes).
+    #[arg(long, value_name = "FILE")]
+    pub list: Vec<PathBuf>,
+
+    /// Measure the stored test lists of this country plus the global list
+    /// (see `canary lists update`).
+    #[arg(long, value_name = "CC")]
+    pub country: Option<String>,
+
+    /// Where `canary lists update` keeps the lists.
+    #[arg(long, value_name = "DIR")]
+    pub lists_dir: Option<PathBuf>,
+
+    /// Write measurements (JSON Lines) to this file instead of standard output.
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Continue an interrupted run: skip URLs already measured in --output
+    /// and append to it.
+    #[arg(long, requires = "output")]
+    pub resume: bool,
+
+    /// The test helper to ask for the control measurement (its URL).
+    #[arg(long, value_name = "URL")]
+    pub helper: Option<String>,
+
+    /// Seconds to wait for the test helper.
+    #[arg(long, value_name = "SECS", default_value_t = 30.0)]
+    pub helper_timeout: f64,
+
+    /// A DNS resolver to ask over UDP (repeatable); the first one is the
+    /// primary resolver when --no-system-resolver is given.
+    #[arg(long, value_name = "IP:PORT", default_value = "8.8.8.8:53")]
+    pub resolver: Vec<std::net::SocketAddr>,
+
+    /// Do not ask the operating system's resolver.
+    #[arg(long)]
+    pub no_system_resolver: bool,
+
+    /// Also resolve with DNS-over-HTTPS at this URL.
+    #[arg(long, value_name = "URL")]
+    pub doh: Option<String>,
+
+    /// This network's country code, e.g. KH (default: ZZ, unknown).
+    #[arg(long, value_name = "CC")]
+    pub probe_cc: Option<String>,
+
+    /// This network's AS number, e.g. AS38623 (default: AS0, unknown).
+    #[arg(long, value_name = "ASN")]
+    pub probe_asn: Option<String>,
+
+    /// Extra blockpage fingerprints (OONI's CSV format) for the verdicts.
+    #[arg(long, value_name = "FILE")]
+    pub fingerprints: Vec<PathBuf>,
+
+    /// URLs measured at the same time.
+    #[arg(long, value_name = "N", default_value_t = 32)]
+    pub concurrency: usize,
+
+    /// Largest response body kept per request, in bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = 512 * 1024)]
+    pub body_cap: usize,
+
+    #[command(flatten)]
+    pub net: NetArgs,
+}
+
+/// Options of `canary helper`.
+#[derive(Debug, clap::Args)]
+pub struct HelperArgs {
+    /// Address and port to listen on (port 0 picks a free one).
+    #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:8090")]
+    pub listen: std::net::SocketAddr,
+
+    /// The DNS resolver the helper asks, over UDP (default 8.8.8.8:53).
+    #[arg(long, value_name = "IP:PORT", conflicts_with = "doh")]
+    pub resolver: Option<std::net::SocketAddr>,
+
+    /// Resolve with DNS-over-HTTPS at this URL instead.
+    #[arg(long, value_name = "URL")]
+    pub doh: Option<String>,
+
+    /// Serve HTTPS with this certificate chain (PEM); needs --tls-key.
+    #[arg(long, value_name = "PEM", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+
+    /// The private key (PEM) of --tls-cert.
+    #[arg(long, value_name = "PEM", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+
+    /// Requests measured at once; more get "503 busy" (probes retry).
+    #[arg(long, value_name = "N", default_value_t = 100)]
+    pub max_in_flight: usize,
+
+    #[command(flatten)]
+    pub net: NetArgs,
+}
+
+/// `canary lists …`
+#[derive(Debug, Subcommand)]
+pub enum ListsCommand {
+    /// Download the Citizen Lab test lists (the global list plus the given
+    /// countries') and keep them for `canary probe --country`.
+    #[command(after_help = "Example:\n  canary lists update --country KH --country TH")]
+    Update(ListsUpdateArgs),
+    /// Show the stored lists: URLs per category.
+    Show(ListsShowArgs),
+}
+
+/// Options of `canary lists update`.
+#[derive(Debug, clap::Args)]
+pub struct ListsUpdateArgs {
+    /// Country lists to fetch (the global list is always fetched).
+    #[arg(long, value_name = "CC")]
+    pub country: Vec<String>,
+
+    /// Where to keep the lists.
+    #[arg(long, value_name = "DIR")]
+    pub lists_dir: Option<PathBuf>,
+
+    /// Where the lists are published (a folder URL holding <cc>.csv).
+    #[arg(long, value_name = "URL", default_value = canary_lists::FetchConfig::DEFAULT_BASE_URL)]
+    pub base_url: String,
+
+    /// Trust only these certificate authorities (PEM) for the download.
+    #[arg(long, value_name = "PEM")]
+    pub ca_file: Option<PathBuf>,
+
+    /// Print a JSON summary instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Options of `canary lists show`.
+#[derive(Debug, clap::Args)]
+pub struct ListsShowArgs {
+    /// The country whose list (plus the global list) to show.
+    #[arg(long, value_name = "CC")]
+    pub country: String,
+
+    /// Where the lists are kept.
+    #[arg(long, value_name = "DIR")]
+    pub lists_dir: Option<PathBuf>,
+
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
 }

@@ -7,6 +7,7 @@
 
 mod cli;
 mod cmd;
+mod judge;
 
 use std::process::ExitCode;
 

@@ -1,6 +1,9 @@
 //! One module per subcommand; each turns parsed arguments into work.
 
+mod helper;
 mod inspect;
+mod lists;
+mod probe;
 
 use std::process::ExitCode;
 
@@ -10,5 +13,8 @@ use crate::cli::Command;
 pub fn run(command: Command) -> anyhow::Result<ExitCode> {
     match command {
         Command::Inspect(args) => inspect::run(args),
+        Command::Probe(args) => probe::run(args),
+        Command::Helper(args) => helper::run(args),
+        Command::Lists(command) => lists::run(command),
     }
 }
