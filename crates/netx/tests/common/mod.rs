@@ -348,6 +348,7 @@ pub async fn http_server() -> (SocketAddr, tokio::sync::mpsc::UnboundedReceiver<
             let Ok((stream, peer)) = listener.accept().await else {
                 return;
             };
+            let _ = stream.set_nodelay(true);
             let _ = seen_tx.send(peer);
             tokio::spawn(serve_app(stream));
         }
@@ -365,6 +366,7 @@ pub async fn https_server(config: Arc<rustls::ServerConfig>) -> SocketAddr {
             let Ok((stream, _)) = listener.accept().await else {
                 return;
             };
+            let _ = stream.set_nodelay(true);
             let acceptor = acceptor.clone();
             tokio::spawn(async move {
                 if let Ok(tls) = acceptor.accept(stream).await {
