@@ -422,3 +422,42 @@ fn the_lab_binary_rejects_bad_arguments() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn many_bulk_sites_serve_concurrent_clients() {
+    let config = LabConfig {
+        bulk: vec![("ok_https".into(), 150), ("http_blockpage".into(), 150)],
+        ..LabConfig::default()
+    };
+    let lab = std::sync::Arc::new(Lab::start_with(config).unwrap());
+    let t = Instant::now();
+    let mut set = tokio::task::JoinSet::new();
+    for (i, s) in lab.bulk_sites().iter().enumerate() {
+        let lab = std::sync::Arc::clone(&lab);
+        let url = s.url.clone();
+        let blockpage = s.censor == CensorAction::HttpBlockpage;
+        let source = if i % 2 == 0 { CENSORED } else { CONTROL };
+        set.spawn(async move {
+            let got = fetch(&lab, source, &url).await.unwrap();
+            assert_eq!(got.status, 200);
+            let censored_blockpage = blockpage && source == CENSORED;
+            assert_eq!(
+                got.text().contains(BLOCKPAGE_MARKER),
+                censored_blockpage,
+                "{url}"
+            );
+        });
+    }
+    let mut done = 0;
+    while let Some(r) = set.join_next().await {
+        r.unwrap();
+        done += 1;
+    }
+    let took = t.elapsed();
+    eprintln!(
+        "{done} concurrent fetches (half over TLS) in {took:?}: {:.0}/s",
+        done as f64 / took.as_secs_f64()
+    );
+    assert_eq!(done, 300);
+    assert!(took < Duration::from_secs(20), "{took:?}");
+}
