@@ -374,7 +374,17 @@ fn failure_str(f: Option<&Failure>) -> Option<String> {
     f.map(|f| f.as_str().to_string())
 }
 
-fn is_classic_query(q: &DnsQuery) -> bool {
+fn has_tag(tags: &canary_model::Nullable<Vec<String>>, tag: &str) -> bool {
+    tags.get().is_some_and(|t| t.iter().any(|x| x == tag))
+}
+
+/// The "classic" lookups are the probe's primary resolver's: those tagged
+/// `classic` when the probe tags them (Canary's probe does), else the
+/// system resolver's (OONI's probes).
+fn is_classic_query(q: &DnsQuery, tagged: bool) -> bool {
+    if tagged {
+        return has_tag(&q.tags, "classic");
+    }
     matches!(
         q.engine.get().map(String::as_str),
         None | Some("system") | Some("getaddrinfo") | Some("golang_net_resolver") | Some("go")
@@ -551,6 +561,7 @@ fn extract(tk: &WebConnectivityTestKeys, ctx: &Context<'_>) -> Facts {
         .take(MAX_RECORDS)
         .filter(for_host)
         .collect();
+    let tagged = queries.iter().any(|q| has_tag(&q.tags, "classic"));
     let mut classic_failures = Vec::new();
     for q in &queries {
         let addrs = query_addrs(q);
@@ -564,7 +575,7 @@ fn extract(tk: &WebConnectivityTestKeys, ctx: &Context<'_>) -> Facts {
                 }
             }
         }
-        if is_classic_query(q) {
+        if is_classic_query(q, tagged) {
             f.dns_queried = true;
             for ip in addrs {
                 if !f.dns_addrs.contains(&ip) {
@@ -598,9 +609,11 @@ fn extract(tk: &WebConnectivityTestKeys, ctx: &Context<'_>) -> Facts {
             }
             let first = queries
                 .iter()
-                .filter(|q| !is_classic_query(q))
                 .find(|q| {
-                    q.engine.get() == d.engine.get() && q.query_type.get() == d.query_type.get()
+                    q.engine.get() == d.engine.get()
+                        && q.query_type.get() == d.query_type.get()
+                        && (d.resolver_address.is_absent()
+                            || q.resolver_address.get() == d.resolver_address.get())
                 })
                 .map(|q| query_addrs(q))
                 .unwrap_or_default();
@@ -662,7 +675,13 @@ fn extract_tls(t: &TlsHandshake) -> Tls {
         .get()
         .and_then(|c| c.first())
         .and_then(|c| c.der().ok())
-        .and_then(|der| spki_sha256_hex(&der));
+        .and_then(|der| spki_sha256_hex(&der))
+        .or_else(|| {
+            t.extra
+                .get("x_spki_sha256")
+                .and_then(|v| v.as_str())
+                .map(|s| s.to_ascii_lowercase())
+        });
     Tls {
         ip: split_endpoint(&endpoint).map(|(ip, _)| ip),
         endpoint,
@@ -1440,10 +1459,11 @@ fn canary_label(f: &Facts, ctx: &Context<'_>, v05_dns: Option<DnsConsistency>) -
         );
     }
 
+    let tls_port = |t: &Tls| split_endpoint(&t.endpoint).is_none_or(|(_, p)| page_port(p));
     let tls_tried: Vec<&Tls> = f
         .tls
         .iter()
-        .filter(|t| classic(t.ip) && same_name(t))
+        .filter(|t| classic(t.ip) && same_name(t) && tls_port(t))
         .collect();
     if !tls_tried.is_empty() && tls_tried.iter().all(|t| t.failure.is_some()) {
         let fail = tls_tried[0].failure.as_deref().unwrap_or("unknown");
@@ -1486,6 +1506,20 @@ fn canary_label(f: &Facts, ctx: &Context<'_>, v05_dns: Option<DnsConsistency>) -
                 .control_http
                 .as_ref()
                 .is_some_and(|c| c.failure.is_none() && c.status > 0);
+            if ch_ok && kind == Kind::Reset {
+                // A reset that also hits the TLS check on another port of the
+                // same addresses is aimed at the connection itself, not at
+                // the HTTP request's content.
+                let tls_reset = f.tls.iter().any(|t| {
+                    classic(t.ip)
+                        && t.failure.as_deref() == Some("connection_reset")
+                        && f.control_tls.get(&t.endpoint).is_none_or(|c| c.0)
+                });
+                if tls_reset {
+                    return label(Outcome::Blocked, Some(Layer::Tcp), Some(Kind::Reset), "canary.tcp.reset_after_connect",
+                        format!("Every connection the probe opened to {host} was cut off by a reset right after it was established, while the control loaded the site."));
+                }
+            }
             if ch_ok {
                 let layer = if kind == Kind::Nxdomain {
                     Layer::Dns

@@ -1,0 +1,833 @@
+//! Verdicts on hand-built measurements, one per way a censor (or a site)
+//! can interfere — the same rows as the lab's scenario table
+//! (`crates/lab/src/scenario.rs`), with the same expected OONI `blocking` /
+//! `accessible` (v0.5 semantics) and Canary label. The measurements are
+//! written the way Canary's probe records them (the primary resolver's
+//! lookups tagged `classic`, `x_spki_sha256` on TLS handshakes).
+
+use canary_analysis::fingerprints::FingerprintDb;
+use canary_analysis::verdict::{analyse_web_connectivity, Context, Kind, Layer, Outcome, Verdict};
+use canary_model::WebConnectivityTestKeys;
+use proptest::prelude::*;
+use serde_json::{json, Value};
+
+const IP: &str = "93.184.216.34";
+const SPKI_REAL: &str = "aa11aa11aa11aa11aa11aa11aa11aa11aa11aa11aa11aa11aa11aa11aa11aa11";
+const SPKI_OTHER: &str = "bb22bb22bb22bb22bb22bb22bb22bb22bb22bb22bb22bb22bb22bb22bb22bb22";
+
+fn page() -> String {
+    format!(
+        "<html><head><title>Canary Lab Site Home</title></head><body>{}</body></html>",
+        "news ".repeat(400)
+    )
+}
+
+fn query(host: &str, answers: &[&str], failure: Option<&str>) -> Value {
+    json!({
+        "hostname": host, "engine": "udp", "query_type": "A", "resolver_address": "10.0.0.53:53",
+        "failure": failure, "tags": ["depth=0", "classic"],
+        "answers": answers.iter().map(|a| json!({"answer_type": "A", "ipv4": a})).collect::<Vec<_>>(),
+    })
+}
+
+fn tcp(ip: &str, port: u16, failure: Option<&str>) -> Value {
+    json!({"ip": ip, "port": port, "status": {"success": failure.is_none(), "failure": failure}})
+}
+
+fn tls(ip: &str, host: &str, failure: Option<&str>, spki: Option<&str>) -> Value {
+    let mut v = json!({"address": format!("{ip}:443"), "server_name": host, "failure": failure});
+    if let Some(s) = spki {
+        v["x_spki_sha256"] = json!(s);
+    }
+    v
+}
+
+fn ok_response(url: &str, code: i64, body: &str, headers: &[(&str, &str)]) -> Value {
+    json!({
+        "request": {"url": url, "method": "GET"},
+        "failure": null,
+        "response": {
+            "code": code, "body": body, "body_is_truncated": false,
+            "headers_list": headers.iter().map(|(k, v)| json!([k, v])).collect::<Vec<_>>(),
+        },
+    })
+}
+
+fn failed_request(url: &str, failure: &str) -> Value {
+    json!({"request": {"url": url, "method": "GET"}, "failure": failure, "response": null})
+}
+
+/// The control's view: the site resolves to `IP`, connects on 80 and 443,
+/// presents `SPKI_REAL`, and serves `page()`.
+fn control() -> Value {
+    json!({
+        "dns": {"failure": null, "addrs": [IP]},
+        "tcp_connect": {
+            format!("{IP}:80"): {"status": true, "failure": null},
+            format!("{IP}:443"): {"status": true, "failure": null},
+        },
+        "tls_handshake": {
+            format!("{IP}:443"): {"server_name": "site.example", "status": true, "failure": null, "x_spki_sha256": SPKI_REAL},
+        },
+        "http_request": {
+            "status_code": 200, "body_length": page().len(), "failure": null,
+            "title": "Canary Lab Site Home",
+            "headers": {"Content-Type": "text/html", "X-Lab-Site": "1"},
+        },
+        "ip_info": {IP: {"asn": 15133, "flags": 11}},
+    })
+}
+
+fn keys(
+    queries: Vec<Value>,
+    tcp: Vec<Value>,
+    tls: Vec<Value>,
+    requests: Vec<Value>,
+    control: Value,
+) -> Value {
+    json!({
+        "queries": queries, "tcp_connect": tcp, "tls_handshakes": tls, "requests": requests,
+        "control": control, "control_failure": null, "x_dns_duplicate_responses": [],
+        // The probe's own verdict is deliberately wrong: it must never be read.
+        "blocking": "tcp_ip", "accessible": false, "dns_consistency": "inconsistent",
+    })
+}
+
+const H: &str = "site.example";
+const HTTP_URL: &str = "http://site.example/";
+const HTTPS_URL: &str = "https://site.example/";
+const SITE_HEADERS: &[(&str, &str)] = &[("Content-Type", "text/html"), ("X-Lab-Site", "1")];
+
+struct Row {
+    name: &'static str,
+    url: &'static str,
+    cc: &'static str,
+    tk: Value,
+    blocking: Value,
+    accessible: Option<bool>,
+    outcome: Outcome,
+    layer: Option<Layer>,
+    kind: Option<Kind>,
+    confirmed: bool,
+}
+
+#[allow(clippy::too_many_arguments)]
+fn row(
+    name: &'static str,
+    url: &'static str,
+    tk: Value,
+    blocking: Value,
+    accessible: Option<bool>,
+    outcome: Outcome,
+    layer: Option<Layer>,
+    kind: Option<Kind>,
+) -> Row {
+    Row {
+        name,
+        url,
+        cc: "KH",
+        tk,
+        blocking,
+        accessible,
+        outcome,
+        layer,
+        kind,
+        confirmed: false,
+    }
+}
+
+fn dns_ok() -> Vec<Value> {
+    vec![query(H, &[IP], None)]
+}
+
+fn blocked(
+    name: &'static str,
+    url: &'static str,
+    tk: Value,
+    blocking: &str,
+    layer: Layer,
+    kind: Kind,
+) -> Row {
+    row(
+        name,
+        url,
+        tk,
+        json!(blocking),
+        Some(false),
+        Outcome::Blocked,
+        Some(layer),
+        Some(kind),
+    )
+}
+
+fn rows() -> Vec<Row> {
+    let page = page();
+    let blockpage =
+        "<html><head><title>Access blocked</title></head><body>canary-lab-blockpage</body></html>";
+    let ok_http = keys(
+        dns_ok(),
+        vec![tcp(IP, 80, None), tcp(IP, 443, None)],
+        vec![tls(IP, H, None, Some(SPKI_REAL))],
+        vec![ok_response(HTTP_URL, 200, &page, SITE_HEADERS)],
+        control(),
+    );
+    let ok_https = keys(
+        dns_ok(),
+        vec![tcp(IP, 443, None)],
+        vec![tls(IP, H, None, Some(SPKI_REAL))],
+        vec![ok_response(HTTPS_URL, 200, &page, SITE_HEADERS)],
+        control(),
+    );
+    let dns_fail = |failure: &str| {
+        keys(
+            vec![query(H, &[], Some(failure))],
+            vec![],
+            vec![],
+            vec![],
+            control(),
+        )
+    };
+    let mut injection = keys(
+        vec![query(H, &["6.6.6.6"], None)],
+        vec![tcp("6.6.6.6", 80, Some("generic_timeout_error"))],
+        vec![],
+        vec![],
+        control(),
+    );
+    injection["x_dns_duplicate_responses"] = json!([query(H, &[IP], None)]);
+    let mut down_control = control();
+    down_control["tcp_connect"] =
+        json!({format!("{IP}:80"): {"status": false, "failure": "connection_refused_error"}});
+    down_control["http_request"] = json!({"status_code": -1, "body_length": -1, "failure": "connection_refused_error", "title": ""});
+    let mut throttled = keys(
+        dns_ok(),
+        vec![tcp(IP, 80, None)],
+        vec![],
+        vec![failed_request(HTTP_URL, "generic_timeout_error")],
+        control(),
+    );
+    throttled["network_events"] = json!([
+        {"operation": "write", "num_bytes": 120, "failure": null},
+        {"operation": "read", "num_bytes": 4096, "failure": null},
+        {"operation": "read", "num_bytes": 0, "failure": "generic_timeout_error"},
+    ]);
+    let mut blockpage_ip = row(
+        "dns_blockpage_ip",
+        HTTP_URL,
+        keys(
+            vec![query(H, &["36.37.242.94"], None)],
+            vec![tcp("36.37.242.94", 80, None)],
+            vec![],
+            vec![ok_response(
+                HTTP_URL,
+                200,
+                blockpage,
+                &[("Content-Type", "text/html")],
+            )],
+            control(),
+        ),
+        json!("dns"),
+        Some(false),
+        Outcome::Blocked,
+        Some(Layer::Dns),
+        Some(Kind::BlockpageIp),
+    );
+    blockpage_ip.confirmed = true;
+    let mut http_blockpage = blocked(
+        "http_blockpage",
+        HTTP_URL,
+        keys(
+            dns_ok(),
+            vec![tcp(IP, 80, None), tcp(IP, 443, None)],
+            vec![tls(IP, H, None, Some(SPKI_REAL))],
+            vec![ok_response(
+                HTTP_URL,
+                200,
+                blockpage,
+                &[("Content-Type", "text/html")],
+            )],
+            control(),
+        ),
+        "http-diff",
+        Layer::Http,
+        Kind::Blockpage,
+    );
+    http_blockpage.confirmed = true;
+    let mut redirect = blocked(
+        "http_redirect_to_blockpage",
+        HTTP_URL,
+        keys(
+            vec![
+                query(H, &[IP], None),
+                query("blockpage.example", &["203.0.113.80"], None),
+            ],
+            vec![tcp(IP, 80, None), tcp("203.0.113.80", 80, None)],
+            vec![],
+            vec![
+                ok_response(
+                    "http://blockpage.example/",
+                    200,
+                    blockpage,
+                    &[("Content-Type", "text/html")],
+                ),
+                ok_response(
+                    HTTP_URL,
+                    302,
+                    "",
+                    &[("Location", "http://blockpage.example/")],
+                ),
+            ],
+            control(),
+        ),
+        "http-diff",
+        Layer::Http,
+        Kind::RedirectToBlockpage,
+    );
+    redirect.confirmed = true;
+
+    vec![
+        row(
+            "ok_http",
+            HTTP_URL,
+            ok_http,
+            json!(false),
+            Some(true),
+            Outcome::Ok,
+            None,
+            None,
+        ),
+        row(
+            "ok_https",
+            HTTPS_URL,
+            ok_https,
+            json!(false),
+            Some(true),
+            Outcome::Ok,
+            None,
+            None,
+        ),
+        blocked(
+            "dns_nxdomain",
+            HTTP_URL,
+            dns_fail("dns_nxdomain_error"),
+            "dns",
+            Layer::Dns,
+            Kind::Nxdomain,
+        ),
+        blocked(
+            "dns_refused",
+            HTTP_URL,
+            dns_fail("dns_refused_error"),
+            "dns",
+            Layer::Dns,
+            Kind::Refused,
+        ),
+        blocked(
+            "dns_servfail",
+            HTTP_URL,
+            dns_fail("dns_server_failure"),
+            "dns",
+            Layer::Dns,
+            Kind::Servfail,
+        ),
+        blocked(
+            "dns_timeout",
+            HTTP_URL,
+            dns_fail("generic_timeout_error"),
+            "dns",
+            Layer::Dns,
+            Kind::Timeout,
+        ),
+        blockpage_ip,
+        blocked(
+            "dns_bogon",
+            HTTP_URL,
+            keys(
+                vec![query(H, &["10.10.34.35"], None)],
+                vec![tcp("10.10.34.35", 80, Some("generic_timeout_error"))],
+                vec![],
+                vec![],
+                control(),
+            ),
+            "dns",
+            Layer::Dns,
+            Kind::Bogon,
+        ),
+        blocked(
+            "dns_injection",
+            HTTP_URL,
+            injection,
+            "dns",
+            Layer::Dns,
+            Kind::Injection,
+        ),
+        blocked(
+            "tcp_blackhole",
+            HTTP_URL,
+            keys(
+                dns_ok(),
+                vec![tcp(IP, 80, Some("generic_timeout_error"))],
+                vec![],
+                vec![],
+                control(),
+            ),
+            "tcp_ip",
+            Layer::Tcp,
+            Kind::Blackhole,
+        ),
+        blocked(
+            "tcp_reset",
+            HTTP_URL,
+            keys(
+                dns_ok(),
+                vec![tcp(IP, 80, None), tcp(IP, 443, None)],
+                vec![tls(IP, H, Some("connection_reset"), None)],
+                vec![failed_request(HTTP_URL, "connection_reset")],
+                control(),
+            ),
+            "http-failure",
+            Layer::Tcp,
+            Kind::Reset,
+        ),
+        blocked(
+            "tls_sni_reset",
+            HTTPS_URL,
+            keys(
+                dns_ok(),
+                vec![tcp(IP, 443, None)],
+                vec![tls(IP, H, Some("connection_reset"), None)],
+                vec![],
+                control(),
+            ),
+            "http-failure",
+            Layer::Tls,
+            Kind::Reset,
+        ),
+        blocked(
+            "tls_sni_drop",
+            HTTPS_URL,
+            keys(
+                dns_ok(),
+                vec![tcp(IP, 443, None)],
+                vec![tls(IP, H, Some("generic_timeout_error"), None)],
+                vec![],
+                control(),
+            ),
+            "http-failure",
+            Layer::Tls,
+            Kind::Timeout,
+        ),
+        blocked(
+            "http_host_reset",
+            HTTP_URL,
+            keys(
+                dns_ok(),
+                vec![tcp(IP, 80, None), tcp(IP, 443, None)],
+                vec![tls(IP, H, None, Some(SPKI_REAL))],
+                vec![failed_request(HTTP_URL, "connection_reset")],
+                control(),
+            ),
+            "http-failure",
+            Layer::Http,
+            Kind::Reset,
+        ),
+        http_blockpage,
+        redirect,
+        blocked(
+            "tls_mitm_untrusted_ca",
+            HTTPS_URL,
+            keys(
+                dns_ok(),
+                vec![tcp(IP, 443, None)],
+                vec![tls(IP, H, Some("ssl_unknown_authority"), Some(SPKI_OTHER))],
+                vec![],
+                control(),
+            ),
+            "http-failure",
+            Layer::Tls,
+            Kind::Interception,
+        ),
+        row(
+            "tls_mitm_trusted_ca_other_key",
+            HTTPS_URL,
+            keys(
+                dns_ok(),
+                vec![tcp(IP, 443, None)],
+                vec![tls(IP, H, None, Some(SPKI_OTHER))],
+                vec![ok_response(HTTPS_URL, 200, &page, SITE_HEADERS)],
+                control(),
+            ),
+            json!(false),
+            Some(true),
+            Outcome::Blocked,
+            Some(Layer::Tls),
+            Some(Kind::Interception),
+        ),
+        row(
+            "site_down",
+            HTTP_URL,
+            keys(
+                dns_ok(),
+                vec![tcp(IP, 80, Some("connection_refused"))],
+                vec![],
+                vec![],
+                down_control,
+            ),
+            json!(false),
+            Some(false),
+            Outcome::Down,
+            Some(Layer::Tcp),
+            Some(Kind::RefusedConnection),
+        ),
+        blocked(
+            "redirect_chain_last_hop_blocked",
+            HTTP_URL,
+            keys(
+                vec![
+                    query(H, &[IP], None),
+                    query("hop2.site.example", &[IP], None),
+                ],
+                vec![tcp(IP, 80, None), tcp(IP, 443, None)],
+                vec![tls(IP, H, None, Some(SPKI_REAL))],
+                vec![
+                    failed_request("http://hop2.site.example/final", "connection_reset"),
+                    ok_response(
+                        "http://site.example/hop1",
+                        302,
+                        "",
+                        &[("Location", "http://hop2.site.example/final")],
+                    ),
+                    ok_response(
+                        HTTP_URL,
+                        301,
+                        "",
+                        &[("Location", "http://site.example/hop1")],
+                    ),
+                ],
+                control(),
+            ),
+            "http-failure",
+            Layer::Http,
+            Kind::Reset,
+        ),
+        blocked(
+            "throttled",
+            HTTP_URL,
+            throttled,
+            "http-failure",
+            Layer::Http,
+            Kind::Throttling,
+        ),
+        row(
+            "server_side_block",
+            HTTPS_URL,
+            keys(
+                dns_ok(),
+                vec![tcp(IP, 443, None)],
+                vec![tls(IP, H, None, Some(SPKI_REAL))],
+                vec![ok_response(
+                    HTTPS_URL,
+                    403,
+                    "<html><title>403 Forbidden</title>Forbidden</html>",
+                    &[("Server", "nginx")],
+                )],
+                control(),
+            ),
+            json!(false),
+            Some(true),
+            Outcome::Unknown,
+            Some(Layer::Http),
+            Some(Kind::ServerSide),
+        ),
+    ]
+}
+
+fn analyse(r: &Row, db: &FingerprintDb) -> Verdict {
+    let tk: WebConnectivityTestKeys = serde_json::from_value(r.tk.clone()).unwrap();
+    let ctx = Context::new(r.cc, db)
+        .with_input(r.url)
+        .with_test_version("0.5.28");
+    analyse_web_connectivity(&tk, &ctx)
+}
+
+#[test]
+fn every_lab_scenario_gets_the_expected_ooni_and_canary_verdict() {
+    let db = FingerprintDb::canary_default();
+    let rows = rows();
+    assert_eq!(rows.len(), 22);
+    let mut failures = Vec::new();
+    for r in &rows {
+        let v = analyse(r, &db);
+        let got_blocking = serde_json::to_value(&v.blocking).unwrap();
+        let got = (
+            got_blocking,
+            v.accessible,
+            v.outcome,
+            v.layer,
+            v.kind,
+            v.confirmed,
+        );
+        let want = (
+            r.blocking.clone(),
+            r.accessible,
+            r.outcome,
+            r.layer,
+            r.kind,
+            r.confirmed,
+        );
+        if got != want {
+            failures.push(format!(
+                "{}: got {got:?}, want {want:?} ({:?}; {})",
+                r.name, v.rule_ids, v.explanation
+            ));
+        }
+        assert!(!v.explanation.is_empty());
+    }
+    assert!(failures.is_empty(), "\n{}", failures.join("\n"));
+}
+
+#[test]
+fn explanations_name_the_evidence() {
+    let db = FingerprintDb::canary_default();
+    let rows = rows();
+    let find = |n: &str| rows.iter().find(|r| r.name == n).unwrap();
+    let cases: &[(&str, &[&str])] = &[
+        (
+            "dns_blockpage_ip",
+            &["36.37.242.94", "known blockpage address", IP],
+        ),
+        ("dns_nxdomain", &["does not exist", IP]),
+        ("dns_injection", &["6.6.6.6", IP]),
+        ("tls_mitm_trusted_ca_other_key", &["different key"]),
+        ("server_side_block", &["403", "not network censorship"]),
+        ("site_down", &["down, not blocked"]),
+    ];
+    for (name, needles) in cases {
+        let v = analyse(find(name), &db);
+        for n in *needles {
+            assert!(
+                v.explanation.contains(n),
+                "{name}: {:?} lacks {n:?}",
+                v.explanation
+            );
+        }
+    }
+}
+
+#[test]
+fn the_ooni_engine_follows_the_test_version() {
+    let db = FingerprintDb::canary_default();
+    let rows = rows();
+    let find = |n: &str| rows.iter().find(|r| r.name == n).unwrap();
+    // (scenario, test_version, expected blocking, accessible)
+    let cases: &[(&str, &str, Value, Option<bool>)] = &[
+        // v0.4 cannot tell "down" from blocking: all connects failed → tcp_ip.
+        ("site_down", "0.4.3", json!("tcp_ip"), Some(false)),
+        ("site_down", "0.5.28", json!(false), Some(false)),
+        // v0.4.3 blames any inconsistent DNS right away; ≤0.4.2 looks further.
+        ("dns_bogon", "0.4.3", json!("dns"), Some(false)),
+        ("dns_bogon", "0.4.2", json!("dns"), Some(false)),
+        ("ok_http", "0.4.3", json!(false), Some(true)),
+        (
+            "tls_mitm_trusted_ca_other_key",
+            "0.4.3",
+            json!(false),
+            Some(true),
+        ),
+        ("http_blockpage", "0.4.3", json!("http-diff"), Some(false)),
+        ("tcp_blackhole", "0.4.3", json!("tcp_ip"), Some(false)),
+    ];
+    for (name, version, blocking, accessible) in cases {
+        let r = find(name);
+        let tk: WebConnectivityTestKeys = serde_json::from_value(r.tk.clone()).unwrap();
+        let ctx = Context::new(r.cc, &db)
+            .with_input(r.url)
+            .with_test_version(version);
+        let v = analyse_web_connectivity(&tk, &ctx);
+        assert_eq!(
+            serde_json::to_value(&v.blocking).unwrap(),
+            *blocking,
+            "{name} v{version}"
+        );
+        assert_eq!(v.accessible, *accessible, "{name} v{version}");
+    }
+}
+
+#[test]
+fn missing_control_or_records_give_unknown_not_blocked() {
+    let db = FingerprintDb::canary_default();
+    let cases: &[(&str, Value)] = &[
+        ("empty test keys", json!({})),
+        (
+            "control failed",
+            json!({"queries": [query(H, &[IP], None)], "tcp_connect": [tcp(IP, 80, Some("generic_timeout_error"))], "control_failure": "generic_timeout_error"}),
+        ),
+        (
+            "no control at all",
+            json!({"queries": [query(H, &[], Some("dns_nxdomain_error"))]}),
+        ),
+    ];
+    for (what, tk) in cases {
+        let tk: WebConnectivityTestKeys = serde_json::from_value(tk.clone()).unwrap();
+        let v = analyse_web_connectivity(&tk, &Context::new("KH", &db).with_input(HTTP_URL));
+        assert_eq!(v.outcome, Outcome::Unknown, "{what}: {v:?}");
+        assert_eq!(v.blocking, None, "{what}");
+        assert!(!v.confirmed);
+    }
+}
+
+#[test]
+fn a_site_that_does_not_resolve_anywhere_is_down() {
+    let db = FingerprintDb::canary_default();
+    let mut c = control();
+    c["dns"] = json!({"failure": "dns_name_error", "addrs": []});
+    let tk = keys(
+        vec![query(H, &[], Some("dns_nxdomain_error"))],
+        vec![],
+        vec![],
+        vec![],
+        c,
+    );
+    let tk: WebConnectivityTestKeys = serde_json::from_value(tk).unwrap();
+    let v = analyse_web_connectivity(
+        &tk,
+        &Context::new("KH", &db)
+            .with_input(HTTP_URL)
+            .with_test_version("0.4.3"),
+    );
+    assert_eq!((v.outcome, v.kind), (Outcome::Down, Some(Kind::Nxdomain)));
+    assert_eq!(
+        (serde_json::to_value(&v.blocking).unwrap(), v.accessible),
+        (json!(false), Some(true)),
+        "OONI's 'site no longer exists'"
+    );
+}
+
+#[test]
+fn a_cloudflare_challenge_over_http_is_server_side_not_censorship() {
+    // ooni/probe#1734 (reported from KH): a Cloudflare CAPTCHA over http
+    // is an http-diff for OONI; Canary recognises the challenge page.
+    let db = FingerprintDb::canary_default();
+    let body = "<html><head><title>Just a moment...</title></head><body><script src=\"https://challenges.cloudflare.com/x.js\"></script></body></html>";
+    let tk = keys(
+        dns_ok(),
+        vec![tcp(IP, 80, None)],
+        vec![],
+        vec![ok_response(
+            HTTP_URL,
+            403,
+            body,
+            &[("Server", "cloudflare"), ("CF-Ray", "1")],
+        )],
+        control(),
+    );
+    let tk: WebConnectivityTestKeys = serde_json::from_value(tk).unwrap();
+    let v = analyse_web_connectivity(
+        &tk,
+        &Context::new("KH", &db)
+            .with_input(HTTP_URL)
+            .with_test_version("0.5.28"),
+    );
+    assert_eq!(
+        serde_json::to_value(&v.blocking).unwrap(),
+        json!("http-diff")
+    );
+    assert_eq!(
+        (v.outcome, v.kind),
+        (Outcome::Unknown, Some(Kind::ServerSide)),
+        "{}",
+        v.explanation
+    );
+}
+
+#[test]
+fn the_verdict_serialises_with_ooni_spelling() {
+    let db = FingerprintDb::canary_default();
+    let rows = rows();
+    let r = rows.iter().find(|r| r.name == "tls_sni_drop").unwrap();
+    let v = serde_json::to_value(analyse(r, &db)).unwrap();
+    assert_eq!(v["blocking"], json!("http-failure"));
+    assert_eq!(v["accessible"], json!(false));
+    assert_eq!(v["outcome"], json!("blocked"));
+    assert_eq!(v["layer"], json!("tls"));
+    assert_eq!(v["kind"], json!("timeout"));
+    assert_eq!(v["rules_version"], json!(canary_analysis::RULES_VERSION));
+    let back: Verdict = serde_json::from_value(v).unwrap();
+    assert_eq!(back.kind, Some(Kind::Timeout));
+}
+
+fn arb_failure() -> impl Strategy<Value = Option<String>> {
+    prop_oneof![
+        Just(None),
+        proptest::sample::select(vec![
+            "dns_nxdomain_error",
+            "connection_reset",
+            "connection_refused",
+            "generic_timeout_error",
+            "eof_error",
+            "ssl_unknown_authority",
+            "unknown_failure: weird",
+            "",
+        ])
+        .prop_map(|s| Some(s.to_string())),
+    ]
+}
+
+fn arb_ip() -> impl Strategy<Value = String> {
+    prop_oneof![
+        Just(IP.to_string()),
+        Just("36.37.242.94".to_string()),
+        Just("10.10.10.1".to_string()),
+        Just("::1".to_string()),
+        Just("not an ip".to_string()),
+        (any::<u8>(), any::<u8>()).prop_map(|(a, b)| format!("{a}.{b}.1.1")),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+    #[test]
+    fn analysis_never_panics_and_is_deterministic(
+        ips in proptest::collection::vec(arb_ip(), 0..4),
+        dns_fail in arb_failure(),
+        tcp_fail in arb_failure(),
+        tls_fail in arb_failure(),
+        http_fail in arb_failure(),
+        code in -1i64..600,
+        body in ".{0,200}",
+        with_control in any::<bool>(),
+        version in proptest::sample::select(vec!["0.0.1", "0.4.1", "0.4.3", "0.5.28", "garbage"]),
+    ) {
+        let ip_refs: Vec<&str> = ips.iter().map(String::as_str).collect();
+        let first = ips.first().cloned().unwrap_or_default();
+        let req = match &http_fail {
+            Some(f) => failed_request(HTTP_URL, f),
+            None => ok_response(HTTP_URL, code, &body, &[("X-A", "1")]),
+        };
+        let tk = keys(
+            vec![query(H, &ip_refs, dns_fail.as_deref())],
+            vec![tcp(&first, 80, tcp_fail.as_deref())],
+            vec![tls(&first, H, tls_fail.as_deref(), None)],
+            vec![req],
+            if with_control { control() } else { Value::Null },
+        );
+        let tk: WebConnectivityTestKeys = serde_json::from_value(tk).unwrap();
+        let db = FingerprintDb::canary_default();
+        let ctx = Context::new("KH", &db).with_input(HTTP_URL).with_test_version(version);
+        let a = analyse_web_connectivity(&tk, &ctx);
+        let b = analyse_web_connectivity(&tk, &ctx);
+        prop_assert_eq!(&a, &b);
+        // OONI's invariant: anomalies are never accessible.
+        if matches!(a.blocking, Some(ref x) if x.is_anomaly()) {
+            prop_assert_eq!(a.accessible, Some(false));
+        }
+        // Canary never claims confirmed blocking without a fingerprint.
+        if a.confirmed {
+            prop_assert!(a.fingerprint.is_some());
+            prop_assert_eq!(a.outcome, Outcome::Blocked);
+        }
+        if a.outcome == Outcome::Ok {
+            prop_assert!(a.kind.is_none());
+        }
+    }
+}
