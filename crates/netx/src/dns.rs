@@ -604,15 +604,9 @@ pub async fn lookup_doh(
         if let Some(f) = tx.failure {
             return (events, Err(f));
         }
-        match tx.status {
-            Some(200) => {}
-            Some(code) => {
-                return (
-                    events,
-                    Err(failure::unknown(&format!("DoH HTTP status {code}"))),
-                )
-            }
-            None => return (events, Err(failure::unknown("DoH without response"))),
+        // A DoH server that does not answer 200 misbehaves as a DNS server.
+        if tx.status != Some(200) {
+            return (events, Err(failure::DNS_SERVER_MISBEHAVING.to_string()));
         }
         if tx.body_is_truncated {
             return (events, Err(failure::DNS_SERVER_MISBEHAVING.to_string()));

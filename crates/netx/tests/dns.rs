@@ -278,6 +278,22 @@ async fn doh_posts_a_dns_message_over_verified_tls() {
     untrusted.roots = common::Pki::new("other CA").roots();
     let res = lookup_doh(&untrusted, &url, server, "example.org", QueryType::A).await;
     assert_eq!(res.failure.as_deref(), Some(failure::SSL_UNKNOWN_AUTHORITY));
+
+    // A path that is not a DoH endpoint answers 404: a misbehaving server.
+    let wrong = url::Url::parse("https://doh.example/not-dns").unwrap();
+    let res = lookup_doh(&o, &wrong, server, "example.org", QueryType::A).await;
+    assert_eq!(
+        res.failure.as_deref(),
+        Some(failure::DNS_SERVER_MISBEHAVING)
+    );
+    assert_eq!(res.raw_response, None);
+
+    let plain = url::Url::parse("http://doh.example/dns-query").unwrap();
+    let res = lookup_doh(&o, &plain, server, "example.org", QueryType::A).await;
+    assert_eq!(
+        res.failure.as_deref(),
+        Some("unknown_failure: DoH URL must be https")
+    );
 }
 
 #[tokio::test]

@@ -115,6 +115,39 @@ async fn verified_handshake_records_version_suite_alpn_chain_and_pin() {
 }
 
 #[tokio::test]
+async fn tls12_only_servers_are_recorded_with_iana_suite_names() {
+    let pki = Pki::new("TLS 1.2 CA");
+    let (chain, key) = pki.leaf(&["old.example"], false);
+    let mut config = rustls::ServerConfig::builder_with_provider(std::sync::Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_protocol_versions(&[&rustls::version::TLS12])
+    .unwrap()
+    .with_no_client_auth()
+    .with_single_cert(chain, key)
+    .unwrap();
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    let server = common::https_server(std::sync::Arc::new(config)).await;
+    let mut o = opts();
+    o.roots = pki.roots();
+    let (_, stream) = tcp::connect(&o, server).await;
+    let (record, stream) =
+        tls::handshake(&o, stream.unwrap(), "old.example", tls::DEFAULT_ALPN).await;
+    assert_eq!(record.failure, None);
+    assert!(stream.is_some());
+    assert_eq!(record.tls_version.as_deref(), Some("TLSv1.2"));
+    assert!(
+        record
+            .cipher_suite
+            .as_deref()
+            .is_some_and(|s| s.starts_with("TLS_ECDHE_ECDSA_WITH_")),
+        "{:?}",
+        record.cipher_suite
+    );
+    assert_eq!(record.negotiated_protocol.as_deref(), Some("http/1.1"));
+}
+
+#[tokio::test]
 async fn certificate_problems_are_recorded_with_the_chain_and_the_stream_withheld() {
     let pki = Pki::new("Canary test CA");
     let stranger = Pki::new("Some other CA");
