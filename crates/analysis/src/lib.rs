@@ -46,6 +46,7 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
+pub mod aggregate;
 pub mod events;
 pub mod fingerprints;
 pub mod httpdiff;
