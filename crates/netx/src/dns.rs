@@ -387,6 +387,7 @@ pub async fn lookup_udp(
     let mut answered = false;
     let mut invalid_failure: Option<String> = None;
     let mut until = deadline;
+    let mut datagrams: u64 = 0;
     loop {
         let t0 = opts.now();
         let received = match timeout_at(until.into(), socket.recv(&mut buf)).await {
@@ -416,15 +417,20 @@ pub async fn lookup_udp(
             }
         };
         let now = opts.now();
-        out.events.push(NetEvent {
-            operation: "read_from",
-            address: Some(resolver.to_string()),
-            proto: Some("udp"),
-            num_bytes: Some(n as u64),
-            failure: None,
-            t0,
-            t: now,
-        });
+        datagrams += 1;
+        // One write plus one read per recorded reply; a flood of datagrams
+        // is counted in `late_replies_dropped`, not logged.
+        if out.events.len() < 2 + opts.max_dns_late_replies {
+            out.events.push(NetEvent {
+                operation: "read_from",
+                address: Some(resolver.to_string()),
+                proto: Some("udp"),
+                num_bytes: Some(n as u64),
+                failure: None,
+                t0,
+                t: now,
+            });
+        }
         let raw = &buf[..n];
         let parsed = parse_reply(raw, &query, opts.max_dns_answers);
         let first_valid = !answered && parsed.is_ok();
@@ -465,6 +471,7 @@ pub async fn lookup_udp(
         out.t = opts.now();
         out.failure = Some(invalid_failure.unwrap_or_else(|| failure::GENERIC_TIMEOUT.to_string()));
     }
+    tracing::debug!(%resolver, hostname, datagrams, failure = ?out.failure, "udp lookup");
     out
 }
 

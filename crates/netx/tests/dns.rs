@@ -189,6 +189,27 @@ async fn answer_records_are_capped() {
 }
 
 #[tokio::test]
+async fn a_flood_of_duplicates_is_counted_not_stored() {
+    let (server, _) = udp_dns(Dns::Flood(200)).await;
+    let mut o = opts();
+    o.dns_late_window = Duration::from_millis(400);
+    let res = lookup_udp(&o, server, "flood.example", QueryType::A).await;
+    assert_eq!(res.failure, None);
+    assert_eq!(res.late_replies.len(), o.max_dns_late_replies);
+    // Loopback may drop a few datagrams of a burst; most arrive.
+    assert!(
+        res.late_replies_dropped >= 100,
+        "dropped {}",
+        res.late_replies_dropped
+    );
+    assert!(
+        res.events.len() <= 2 + o.max_dns_late_replies,
+        "{} events",
+        res.events.len()
+    );
+}
+
+#[tokio::test]
 async fn udp_to_a_closed_port_is_refused() {
     // Bind a UDP port, release it: the kernel answers ICMP port unreachable.
     let port = std::net::UdpSocket::bind("127.0.0.1:0")

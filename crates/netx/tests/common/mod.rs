@@ -63,6 +63,8 @@ pub enum Dns {
     },
     /// A reply with the wrong ID, then nothing.
     WrongId,
+    /// The same valid reply `n` times in a row (a duplicate flood).
+    Flood(usize),
     /// Never answers.
     Silent,
 }
@@ -131,6 +133,10 @@ pub fn dns_replies(query_bytes: &[u8], behaviour: &Dns) -> Vec<(u64, Vec<u8>)> {
                     &[Ipv4Addr::new(192, 0, 2, 66)],
                 ),
             )]
+        }
+        Dns::Flood(n) => {
+            let reply = reply_for(&query, behaviour, &[Ipv4Addr::new(192, 0, 2, 77)]);
+            vec![(0, reply); *n]
         }
         Dns::Silent => vec![],
     }
