@@ -586,7 +586,11 @@ mod tests {
         assert_eq!(ev.events.len(), 1);
         assert_eq!(ev.events[0].start_hour, DAY0 + 30);
         assert_eq!(ev.events[0].detected_hour, DAY0 + 52);
-        assert_eq!(ev.events[0].measurement_ids.len(), 90, "decisive measurements only");
+        assert_eq!(
+            ev.events[0].measurement_ids.len(),
+            90,
+            "decisive measurements only"
+        );
     }
 
     proptest! {

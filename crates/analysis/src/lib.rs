@@ -7,17 +7,61 @@
 //! for the same input. Every verdict carries [`RULES_VERSION`] and the ids of
 //! the rules that fired, so a verdict quoted in a report can be recomputed.
 //!
-//! The building blocks:
+//! The building blocks, from one measurement to a report:
 //!
+//! * [`verdict`] — [`verdict::analyse_web_connectivity`] recomputes OONI's
+//!   `blocking`/`accessible` from the raw records of a `web_connectivity`
+//!   measurement (never trusting the submitted verdict) and adds Canary's
+//!   label: outcome (ok / blocked / down / unknown), layer, kind, whether a
+//!   fingerprint confirms it, and a one-sentence explanation;
 //! * [`fingerprints`] — blockpage fingerprints in OONI's CSV format (DNS
 //!   answers and HTTP bodies/headers), with Canary's own default set
 //!   ([`fingerprints::FingerprintDb::canary_default`]);
 //! * [`httpdiff`] — OONI's HTTP-diff heuristics (body proportion, status code,
 //!   uncommon headers, title words) and a robust `<title>` extractor;
+//! * [`aggregate`] — daily counts per (country, network, domain), the current
+//!   state of each (domain, network), and hourly series;
 //! * [`events`] — a CUSUM change-point detector that turns an hourly series of
 //!   "blocked" scores into blocking events with a start and an end;
-//! * [`aggregate`] — daily counts per (country, network, domain) and the
-//!   current state of each (domain, network).
+//! * [`netutil`] — bogon ranges, IP prefixes, URL parts, certificate SPKI
+//!   fingerprints.
+//!
+//! ## Example: from a measurement to a verdict, a daily count and an event
+//!
+//! ```
+//! use canary_analysis::aggregate::{daily_counts, hourly_series, Sample};
+//! use canary_analysis::events::detect_events;
+//! use canary_analysis::fingerprints::FingerprintDb;
+//! use canary_analysis::verdict::{analyse_web_connectivity, Context, Kind, Outcome};
+//! use canary_model::Measurement;
+//!
+//! let raw = r#"{"test_name": "web_connectivity", "test_version": "0.5.28",
+//!   "input": "http://news.example/", "probe_cc": "KH", "probe_asn": "AS38623",
+//!   "measurement_start_time": "2024-10-04 10:00:00",
+//!   "test_keys": {
+//!     "queries": [{"hostname": "news.example", "engine": "getaddrinfo", "failure": null,
+//!                  "answers": [{"answer_type": "A", "ipv4": "36.37.242.94"}]}],
+//!     "control": {"dns": {"failure": null, "addrs": ["104.18.1.1"]},
+//!                 "http_request": {"status_code": 200, "body_length": 5000, "failure": null}}}}"#;
+//! let m = Measurement::from_json_str(raw).unwrap();
+//! let db = FingerprintDb::canary_default(); // build once, share
+//! let ctx = Context::new("KH", &db)
+//!     .with_input(m.input_str().unwrap())
+//!     .with_test_version("0.5.28");
+//! let v = analyse_web_connectivity(m.web_connectivity().unwrap(), &ctx);
+//! assert_eq!((v.outcome, v.kind, v.confirmed), (Outcome::Blocked, Some(Kind::BlockpageIp), true));
+//! assert_eq!(serde_json::to_value(&v.blocking).unwrap(), "dns");
+//!
+//! // Many verdicts → daily counts and an hourly series for the detector.
+//! let hour = 20_000 * 24 + 10; // hours since the epoch, from measurement_start_time
+//! let samples: Vec<Sample> = (0..40)
+//!     .map(|i| Sample::from_verdict(format!("m{i}"), "KH", 38623, "news.example", hour + i, &v))
+//!     .collect();
+//! assert_eq!(daily_counts(&samples).values().map(|c| c.confirmed).sum::<u64>(), 40);
+//! let series = hourly_series(&samples);
+//! let any_layer = series.iter().find(|(k, _)| k.layer.is_none()).unwrap().1;
+//! assert_eq!(detect_events(any_layer).unwrap().events.len(), 1);
+//! ```
 //!
 //! ## Example: is this DNS answer a known blockpage address?
 //!
