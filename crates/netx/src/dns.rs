@@ -431,6 +431,10 @@ pub async fn lookup_udp(
                 t: now,
             });
         }
+        if answered && out.late_replies.len() >= opts.max_dns_late_replies {
+            out.late_replies_dropped += 1;
+            continue;
+        }
         let raw = &buf[..n];
         let parsed = parse_reply(raw, &query, opts.max_dns_answers);
         let first_valid = !answered && parsed.is_ok();
