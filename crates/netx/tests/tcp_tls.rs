@@ -258,3 +258,18 @@ fn ca_file_errors_are_clear() {
     std::fs::remove_dir_all(&dir).unwrap();
     assert!(canary_netx::TrustRoots::mozilla().len() > 100);
 }
+
+#[tokio::test]
+async fn ipv6_peers_get_ipv6_sockets() {
+    let Ok(listener) = TcpListener::bind("[::1]:0").await else {
+        eprintln!("skipping: no IPv6 loopback on this machine");
+        return;
+    };
+    let addr = listener.local_addr().unwrap();
+    let (record, stream) = tcp::connect(&opts(), addr).await;
+    assert_eq!(record.failure, None);
+    assert!(stream.unwrap().local_addr().unwrap().is_ipv6());
+    let (_, peer) = listener.accept().await.unwrap();
+    assert_eq!(peer.ip(), "::1".parse::<std::net::IpAddr>().unwrap());
+    assert_eq!(record.to_record().ip.get().map(String::as_str), Some("::1"));
+}
