@@ -340,6 +340,7 @@ struct ControlHttp {
     body_length: i64,
     title: String,
     header_names: Vec<String>,
+    server: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -509,6 +510,11 @@ fn extract_control(c: &ControlResponse, f: &mut Facts) {
             body_length: h.body_length.value().unwrap_or(0),
             title: h.title.get().cloned().unwrap_or_default(),
             header_names,
+            server: h.headers.get().and_then(|m| {
+                m.iter()
+                    .find(|(k, _)| k.eq_ignore_ascii_case("server"))
+                    .and_then(|(_, v)| v.first_text().map(str::to_string))
+            }),
         });
     }
 }
@@ -1357,9 +1363,21 @@ fn canary_label(f: &Facts, ctx: &Context<'_>, v05_dns: Option<DnsConsistency>) -
             is_server_refusal(r.status) || !fp_page.false_positives.is_empty();
         if let Some(ch) = ch {
             if looks_like_site_refusal && (200..300).contains(&ch.status) && r.status != ch.status {
+                // Who sent the refusal? Over a verified HTTPS connection (no
+                // interception found above) only the site's key holder could.
+                // Over plain HTTP a censor's proxy can send a 403 too, so it
+                // takes evidence that the page is the site's or its CDN's: a
+                // known look-alike page (scope `fp` fingerprint), or the same
+                // `Server` as the control saw, on addresses the control agrees with.
+                let same_server = r
+                    .headers
+                    .iter()
+                    .find(|(k, _)| k.eq_ignore_ascii_case("server"))
+                    .zip(ch.server.as_ref())
+                    .is_some_and(|((_, a), b)| !a.is_empty() && a.eq_ignore_ascii_case(b));
                 let trusted_path = https
-                    || v05_dns != Some(DnsConsistency::Inconsistent)
-                    || !fp_page.false_positives.is_empty();
+                    || !fp_page.false_positives.is_empty()
+                    || (same_server && v05_dns != Some(DnsConsistency::Inconsistent));
                 if trusted_path {
                     return label(Outcome::Unknown, Some(Layer::Http), Some(Kind::ServerSide), "canary.http.server_side",
                         format!("{host}'s own server answered {} to the probe (the control got {}): the site or its provider turned the visitor away, which is not network censorship.", r.status, ch.status));

@@ -741,6 +741,52 @@ fn a_cloudflare_challenge_over_http_is_server_side_not_censorship() {
 }
 
 #[test]
+fn a_403_over_plain_http_is_server_side_only_with_evidence_it_came_from_the_site() {
+    let db = FingerprintDb::canary_default();
+    let forbidden = "<html><head><title>403 Forbidden</title></head><body>Forbidden</body></html>";
+    // (what, probe's Server header, expected outcome, kind)
+    let cases: &[(&str, &str, Outcome, Kind)] = &[
+        (
+            "same Server as the control: the site's own 403",
+            "ExampleServer/1.0",
+            Outcome::Unknown,
+            Kind::ServerSide,
+        ),
+        (
+            "another Server: a middlebox may have answered",
+            "SquidGuard",
+            Outcome::Blocked,
+            Kind::Diff,
+        ),
+    ];
+    for (what, server, outcome, kind) in cases {
+        let mut c = control();
+        c["http_request"]["headers"]["Server"] = json!("ExampleServer/1.0");
+        let tk = keys(
+            dns_ok(),
+            vec![tcp(IP, 80, None)],
+            vec![],
+            vec![ok_response(HTTP_URL, 403, forbidden, &[("Server", server)])],
+            c,
+        );
+        let tk: WebConnectivityTestKeys = serde_json::from_value(tk).unwrap();
+        let v = analyse_web_connectivity(
+            &tk,
+            &Context::new("KH", &db)
+                .with_input(HTTP_URL)
+                .with_test_version("0.5.28"),
+        );
+        assert_eq!(
+            (v.outcome, v.kind),
+            (*outcome, Some(*kind)),
+            "{what}: {}",
+            v.explanation
+        );
+        assert!(!v.confirmed, "{what}");
+    }
+}
+
+#[test]
 fn the_verdict_serialises_with_ooni_spelling() {
     let db = FingerprintDb::canary_default();
     let rows = rows();
@@ -754,6 +800,11 @@ fn the_verdict_serialises_with_ooni_spelling() {
     assert_eq!(v["rules_version"], json!(canary_analysis::RULES_VERSION));
     let back: Verdict = serde_json::from_value(v).unwrap();
     assert_eq!(back.kind, Some(Kind::Timeout));
+}
+
+fn shared_db() -> &'static FingerprintDb {
+    static DB: std::sync::OnceLock<FingerprintDb> = std::sync::OnceLock::new();
+    DB.get_or_init(FingerprintDb::canary_default)
 }
 
 fn arb_failure() -> impl Strategy<Value = Option<String>> {
@@ -812,8 +863,8 @@ proptest! {
             if with_control { control() } else { Value::Null },
         );
         let tk: WebConnectivityTestKeys = serde_json::from_value(tk).unwrap();
-        let db = FingerprintDb::canary_default();
-        let ctx = Context::new("KH", &db).with_input(HTTP_URL).with_test_version(version);
+        let db = shared_db();
+        let ctx = Context::new("KH", db).with_input(HTTP_URL).with_test_version(version);
         let a = analyse_web_connectivity(&tk, &ctx);
         let b = analyse_web_connectivity(&tk, &ctx);
         prop_assert_eq!(&a, &b);
