@@ -35,6 +35,9 @@ pub enum LabError {
     /// The lab's runtime thread could not be started or died during start-up.
     #[error("lab runtime: {0}")]
     Runtime(String),
+    /// A network namespace or netfilter step failed (see [`crate::netns`]).
+    #[error("lab network namespace: {0}")]
+    Netns(String),
     /// This platform lacks a kernel feature a scenario needs (e.g. SO_ATTACH_REUSEPORT_CBPF).
     #[error("lab needs {0}, which this platform does not offer")]
     Unsupported(&'static str),

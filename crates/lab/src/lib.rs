@@ -52,6 +52,12 @@
 //! drop(lab); // every server stops, every socket closes
 //! ```
 //!
+//! ## Kernel-level variants
+//!
+//! With root, [`netns`] runs some scenarios with netfilter as the censor
+//! inside a private network namespace, including a reset in answer to the
+//! SYN (connection refused for the censored vantage only).
+//!
 //! ## Testing a CLI as a child process
 //!
 //! Every lab server is a real socket, so a child process can use the lab:
@@ -68,6 +74,7 @@ mod dns;
 mod error;
 mod lab;
 mod net;
+pub mod netns;
 mod pki;
 pub mod scenario;
 mod site;
