@@ -498,17 +498,17 @@ fn host_censor(action: CensorAction) -> HostCensor {
 }
 
 fn blockpage_spec() -> SiteSpec {
-    SiteSpec {
-        tls: false,
-        conn: ConnCensor::None,
-        hosts: HashMap::new(),
-        fallback: Some(HostEntry {
+    SiteSpec::new(
+        false,
+        ConnCensor::None,
+        HashMap::new(),
+        Some(HostEntry {
             content: Content::Blockpage,
             censor: HostCensor::None,
             forbid_censored: false,
             delay: None,
         }),
-    }
+    )
 }
 
 async fn build(config: &LabConfig, pki: Arc<Pki>) -> Result<(Info, Keep), LabError> {
@@ -644,12 +644,7 @@ async fn build(config: &LabConfig, pki: Arc<Pki>) -> Result<(Info, Keep), LabErr
         }
         listeners.push((
             socket,
-            SiteSpec {
-                tls: spec.scheme == crate::Scheme::Https,
-                conn,
-                hosts: entries,
-                fallback: None,
-            },
+            SiteSpec::new(spec.scheme == crate::Scheme::Https, conn, entries, None),
         ));
     }
 

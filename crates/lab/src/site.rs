@@ -94,24 +94,40 @@ pub(crate) enum ConnCensor {
 /// Everything one listener needs to serve.
 #[derive(Debug)]
 pub(crate) struct SiteSpec {
-    pub tls: bool,
-    pub conn: ConnCensor,
-    pub hosts: HashMap<String, HostEntry>,
+    tls: bool,
+    conn: ConnCensor,
+    hosts: HashMap<String, HostEntry>,
     /// Served for unknown hosts (the blockpage server answers every name).
-    pub fallback: Option<HostEntry>,
+    fallback: Option<HostEntry>,
+    /// Whether some host has a Host-reset censor (then the censor reads request heads).
+    inspect_host: bool,
 }
 
 impl SiteSpec {
+    /// A listener's sites: `hosts` by lower-case name, `fallback` for any other name.
+    pub fn new(
+        tls: bool,
+        conn: ConnCensor,
+        hosts: HashMap<String, HostEntry>,
+        fallback: Option<HostEntry>,
+    ) -> Self {
+        let inspect_host = hosts
+            .values()
+            .chain(fallback.as_ref())
+            .any(|h| h.censor == HostCensor::HostReset);
+        SiteSpec {
+            tls,
+            conn,
+            hosts,
+            fallback,
+            inspect_host,
+        }
+    }
+
     fn lookup(&self, host: &str) -> Option<&HostEntry> {
         self.hosts
             .get(&crate::dns::normalise(host))
             .or(self.fallback.as_ref())
-    }
-
-    fn inspects_host(&self) -> bool {
-        self.hosts
-            .values()
-            .any(|h| h.censor == HostCensor::HostReset)
     }
 }
 
@@ -203,7 +219,7 @@ async fn connection(
         }
     } else {
         let mut head = Vec::new();
-        if censored && spec.inspects_host() {
+        if censored && spec.inspect_host {
             let host;
             (head, host) = match read_request_head(&mut stream).await {
                 Ok(x) => x,
