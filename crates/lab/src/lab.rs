@@ -562,7 +562,7 @@ async fn build(config: &LabConfig, pki: Arc<Pki>) -> Result<(Info, Keep), LabErr
         };
         let body_len = |k: usize| match spec.server {
             ServerBehaviour::LargeBody => config.large_body_bytes,
-            _ => 1800 + 211 * ((index + k) % 23),
+            _ => 1800 + 97 * ((index + k) % 211),
         };
         if spec.server == ServerBehaviour::RedirectChain {
             let hops = [

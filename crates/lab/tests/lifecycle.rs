@@ -461,3 +461,44 @@ async fn many_bulk_sites_serve_concurrent_clients() {
     assert_eq!(done, 300);
     assert!(took < Duration::from_secs(20), "{took:?}");
 }
+
+#[tokio::test]
+async fn sites_differ_in_title_length_and_headers() {
+    let lab = Lab::start().unwrap();
+    let mut titles = std::collections::HashSet::new();
+    let mut lengths = std::collections::HashSet::new();
+    let mut header_sets = std::collections::HashSet::new();
+    let normal: Vec<&Scenario> = lab
+        .scenarios()
+        .iter()
+        .filter(|s| {
+            s.server == canary_lab::ServerBehaviour::Normal && s.censor == CensorAction::None
+        })
+        .chain(
+            lab.scenarios()
+                .iter()
+                .filter(|s| s.name.starts_with("dns_")),
+        )
+        .collect();
+    assert!(normal.len() >= 8);
+    for s in &normal {
+        let got = fetch(&lab, CONTROL, &s.url).await.unwrap();
+        assert!(
+            titles.insert(got.title().unwrap()),
+            "{}: title repeated",
+            s.name
+        );
+        assert!(
+            lengths.insert(got.body.len()),
+            "{}: length repeated",
+            s.name
+        );
+        let mut names: Vec<String> = got.headers.keys().map(|k| k.to_string()).collect();
+        names.sort();
+        header_sets.insert(names);
+    }
+    assert!(
+        header_sets.len() >= 2,
+        "some sites send other headers than others"
+    );
+}
