@@ -78,7 +78,15 @@ impl Scrubber {
 
     /// Scrubs every string (keys included) of a JSON value in place, e.g. a
     /// whole serialized measurement before submission.
+    ///
+    /// Binary payloads in OONI's `{"format": "base64", "data": ...}` form
+    /// (bodies that are not UTF-8, certificates) are decoded, scrubbed as
+    /// bytes and re-encoded, so an address inside a binary body does not
+    /// escape through base64.
     pub fn scrub_json(&self, value: &mut serde_json::Value) {
+        if self.is_empty() {
+            return;
+        }
         match value {
             serde_json::Value::String(s) => {
                 if let Cow::Owned(new) = self.scrub(s) {
@@ -87,6 +95,7 @@ impl Scrubber {
             }
             serde_json::Value::Array(items) => items.iter_mut().for_each(|v| self.scrub_json(v)),
             serde_json::Value::Object(map) => {
+                self.scrub_base64_payload(map);
                 let entries = std::mem::take(map);
                 for (k, mut v) in entries {
                     self.scrub_json(&mut v);
@@ -94,6 +103,24 @@ impl Scrubber {
                 }
             }
             _ => {}
+        }
+    }
+
+    fn scrub_base64_payload(&self, map: &mut serde_json::Map<String, serde_json::Value>) {
+        use base64::Engine as _;
+        let engine = base64::engine::general_purpose::STANDARD;
+        if map.get("format").and_then(|f| f.as_str()) != Some("base64") {
+            return;
+        }
+        let Some(serde_json::Value::String(data)) = map.get_mut("data") else {
+            return;
+        };
+        let Ok(bytes) = engine.decode(data.as_bytes()) else {
+            return;
+        };
+        let scrubbed = self.scrub_bytes(&bytes);
+        if scrubbed != bytes {
+            *data = engine.encode(scrubbed);
         }
     }
 
@@ -145,6 +172,34 @@ mod tests {
             serde_json::json!({"[scrubbed]:80": {"failure": "from [scrubbed]", "n": 1}, "list": ["[scrubbed]"]})
         );
         assert!(!s.leaks(&v.to_string()));
+    }
+
+    #[test]
+    fn addresses_inside_base64_payloads_are_scrubbed_too() {
+        use base64::Engine as _;
+        let engine = base64::engine::general_purpose::STANDARD;
+        let s = Scrubber::new(["198.51.100.9"]);
+        let body = b"\xff\xfe your address is 198.51.100.9 \x00";
+        let mut v = serde_json::json!({
+            "body": {"format": "base64", "data": engine.encode(body)},
+            "other": {"format": "hex", "data": "198.51.100.9"},
+            "broken": {"format": "base64", "data": "not base64!"}
+        });
+        s.scrub_json(&mut v);
+        let data = v["body"]["data"].as_str().unwrap();
+        let decoded = engine.decode(data).unwrap();
+        assert_eq!(
+            decoded,
+            b"\xff\xfe your address is [scrubbed] \x00".to_vec()
+        );
+        assert_eq!(
+            v["other"]["data"], "[scrubbed]",
+            "plain strings still scrubbed"
+        );
+        assert_eq!(
+            v["broken"]["data"], "not base64!",
+            "undecodable data left as is"
+        );
     }
 
     #[test]
