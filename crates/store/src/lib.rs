@@ -94,12 +94,13 @@ mod queries;
 mod store;
 mod types;
 
+pub use canary_model::Blocking;
 pub use error::StoreError;
 pub use queries::{MAX_EVENT_MEASUREMENTS, MAX_PAGE};
 pub use store::Store;
 pub use types::{
-    content_id, domain_of, BlockedSite, BlockingEvent, CountrySummary, Filters, InsertReport,
-    MeasurementInfo, Network, NetworkSummary, NewMeasurement, Outcome, RawMeasurement,
-    ReplaceReport, Selection, SharePoint, StoredMeasurement, StoredVerdict, TimelinePoint,
-    MAX_FIELD_BYTES, MAX_ID_BYTES, MAX_RAW_BYTES, MAX_TEXT_BYTES,
+    content_id, domain_of, BlockedSite, BlockingEvent, CountrySummary, Filters, HistoricVerdict,
+    InsertReport, MeasurementInfo, Network, NetworkSummary, NewMeasurement, Outcome,
+    RawMeasurement, ReplaceReport, Selection, SharePoint, StoredMeasurement, StoredVerdict,
+    TimelinePoint, MAX_FIELD_BYTES, MAX_ID_BYTES, MAX_RAW_BYTES, MAX_TEXT_BYTES,
 };

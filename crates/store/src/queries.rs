@@ -9,8 +9,9 @@ use crate::store::{
     check_len, decompress, to_asn, with_backend, Backend, VerdictRow, SECONDS_PER_DAY,
 };
 use crate::types::{
-    BlockedSite, BlockingEvent, CountrySummary, Filters, MeasurementInfo, NetworkSummary, Outcome,
-    Selection, SharePoint, StoredMeasurement, TimelinePoint, MAX_FIELD_BYTES, MAX_ID_BYTES,
+    BlockedSite, BlockingEvent, CountrySummary, Filters, HistoricVerdict, MeasurementInfo,
+    NetworkSummary, Outcome, Selection, SharePoint, StoredMeasurement, TimelinePoint,
+    MAX_FIELD_BYTES, MAX_ID_BYTES,
 };
 use crate::{Store, StoreError};
 
@@ -35,12 +36,12 @@ impl Window {
     }
 
     /// First day touched by the window.
-    fn from_day(&self) -> Option<i64> {
+    fn first_day(&self) -> Option<i64> {
         self.from.map(|t| t.div_euclid(SECONDS_PER_DAY))
     }
 
     /// First day after the window (exclusive bound, rounded up).
-    fn to_day(&self) -> Option<i64> {
+    fn end_day(&self) -> Option<i64> {
         self.to
             .map(|t| t.div_euclid(SECONDS_PER_DAY) + i64::from(t.rem_euclid(SECONDS_PER_DAY) != 0))
     }
@@ -71,13 +72,16 @@ fn check_selection(s: &Selection) -> Result<(), StoreError> {
 }
 
 /// `AND col >= from AND col < to`, for whichever bounds are set.
-fn push_time<DB: Database>(qb: &mut QueryBuilder<DB>, column: &str, from: Option<i64>, to: Option<i64>)
-where
+fn push_time<DB: Database>(
+    qb: &mut QueryBuilder<DB>,
+    column: &str,
+    from: Option<i64>,
+    to: Option<i64>,
+) where
     for<'q> i64: Encode<'q, DB> + Type<DB>,
 {
     if let Some(from) = from {
-        qb.push(format_args!(" AND {column} >= "))
-            .push_bind(from);
+        qb.push(format_args!(" AND {column} >= ")).push_bind(from);
     }
     if let Some(to) = to {
         qb.push(format_args!(" AND {column} < ")).push_bind(to);
@@ -235,6 +239,17 @@ struct FullRow {
 }
 
 #[derive(sqlx::FromRow)]
+struct HistoryRow {
+    rules_version: String,
+    blocking: Option<String>,
+    outcome: String,
+    layer: Option<String>,
+    kind: Option<String>,
+    confirmed: i16,
+    replaced_at: i64,
+}
+
+#[derive(sqlx::FromRow)]
 struct EventRow {
     probe_cc: String,
     probe_asn: i64,
@@ -337,7 +352,7 @@ impl Store {
             qb.push_bind(country.to_owned());
             push_eq_int(&mut qb, "probe_asn", filters.asn.map(i64::from));
             push_eq_text(&mut qb, "category_code", filters.category.as_deref());
-            push_time(&mut qb, "day", w.from_day(), w.to_day());
+            push_time(&mut qb, "day", w.first_day(), w.end_day());
             qb.push(" GROUP BY day ORDER BY day");
             qb.build_query_as().fetch_all(pool).await?
         });
@@ -367,38 +382,37 @@ impl Store {
         check_filters(filters)?;
         let w = Window::new(filters.from, filters.to);
         let blocked = self.blocked_now(country, filters).await?;
-        let (per_network, sites_tested): (Vec<(i64, i64, i64)>, i64) =
-            with_backend!(self, pool, Db => {
-                let mut qb = QueryBuilder::<Db>::new(
-                    "SELECT probe_asn, CAST(SUM(measurements) AS BIGINT), \
-                     CAST(SUM(CASE WHEN outcome = 'blocked' THEN measurements ELSE 0 END) AS BIGINT) \
-                     FROM daily_stats WHERE probe_cc = ",
-                );
-                qb.push_bind(country.to_owned());
-                push_eq_int(&mut qb, "probe_asn", filters.asn.map(i64::from));
-                push_eq_text(&mut qb, "category_code", filters.category.as_deref());
-                push_time(&mut qb, "day", w.from_day(), w.to_day());
-                qb.push(" GROUP BY probe_asn ORDER BY probe_asn");
-                let per_network: Vec<(i64, i64, i64)> =
-                    qb.build_query_as().fetch_all(pool).await?;
+        let (per_network, sites_tested): (Vec<(i64, i64, i64)>, i64) = with_backend!(self, pool, Db => {
+            let mut qb = QueryBuilder::<Db>::new(
+                "SELECT probe_asn, CAST(SUM(measurements) AS BIGINT), \
+                 CAST(SUM(CASE WHEN outcome = 'blocked' THEN measurements ELSE 0 END) AS BIGINT) \
+                 FROM daily_stats WHERE probe_cc = ",
+            );
+            qb.push_bind(country.to_owned());
+            push_eq_int(&mut qb, "probe_asn", filters.asn.map(i64::from));
+            push_eq_text(&mut qb, "category_code", filters.category.as_deref());
+            push_time(&mut qb, "day", w.first_day(), w.end_day());
+            qb.push(" GROUP BY probe_asn ORDER BY probe_asn");
+            let per_network: Vec<(i64, i64, i64)> =
+                qb.build_query_as().fetch_all(pool).await?;
 
-                let mut qb = QueryBuilder::<Db>::new(
-                    "SELECT COUNT(DISTINCT p.domain) FROM pairs p WHERE p.probe_cc = ",
+            let mut qb = QueryBuilder::<Db>::new(
+                "SELECT COUNT(DISTINCT p.domain) FROM pairs p WHERE p.probe_cc = ",
+            );
+            qb.push_bind(country.to_owned());
+            push_eq_int(&mut qb, "p.probe_asn", filters.asn.map(i64::from));
+            push_eq_text(&mut qb, "p.category_code", filters.category.as_deref());
+            if w.from.is_some() || w.to.is_some() {
+                qb.push(
+                    " AND EXISTS (SELECT 1 FROM measurements m WHERE m.probe_cc = p.probe_cc \
+                     AND m.domain = p.domain AND m.probe_asn = p.probe_asn",
                 );
-                qb.push_bind(country.to_owned());
-                push_eq_int(&mut qb, "p.probe_asn", filters.asn.map(i64::from));
-                push_eq_text(&mut qb, "p.category_code", filters.category.as_deref());
-                if w.from.is_some() || w.to.is_some() {
-                    qb.push(
-                        " AND EXISTS (SELECT 1 FROM measurements m WHERE m.probe_cc = p.probe_cc \
-                         AND m.domain = p.domain AND m.probe_asn = p.probe_asn",
-                    );
-                    push_time(&mut qb, "m.measurement_start_time", w.from, w.to);
-                    qb.push(")");
-                }
-                let (sites_tested,): (i64,) = qb.build_query_as().fetch_one(pool).await?;
-                (per_network, sites_tested)
-            });
+                push_time(&mut qb, "m.measurement_start_time", w.from, w.to);
+                qb.push(")");
+            }
+            let (sites_tested,): (i64,) = qb.build_query_as().fetch_one(pool).await?;
+            (per_network, sites_tested)
+        });
         let mut blocked_per_asn: BTreeMap<u32, u64> = BTreeMap::new();
         for site in &blocked {
             *blocked_per_asn.entry(site.asn).or_default() += 1;
@@ -439,7 +453,8 @@ impl Store {
 
     /// A domain page's timeline: measurements per (UTC day, ASN, outcome,
     /// layer), optionally in one country, over the exact window of
-    /// `filters`. Ordered by day, ASN, outcome, layer.
+    /// `filters`. Ordered by day, ASN, outcome (ok, blocked, down,
+    /// unknown), layer.
     pub async fn domain_timeline(
         &self,
         domain: &str,
@@ -492,7 +507,7 @@ impl Store {
             qb.push_bind(i64::from(asn));
             push_eq_text(&mut qb, "probe_cc", country);
             push_eq_text(&mut qb, "category_code", filters.category.as_deref());
-            push_time(&mut qb, "day", w.from_day(), w.to_day());
+            push_time(&mut qb, "day", w.first_day(), w.end_day());
             qb.push(" GROUP BY day, probe_asn, outcome, layer ORDER BY day, outcome, layer");
             qb.build_query_as().fetch_all(pool).await?
         });
@@ -520,6 +535,37 @@ impl Store {
         }))
     }
 
+    /// The verdicts [`Store::replace_verdicts`] replaced for one
+    /// measurement, oldest first (at most [`MAX_PAGE`]).
+    pub async fn verdict_history(&self, id: &str) -> Result<Vec<HistoricVerdict>, StoreError> {
+        check_len("measurement id", id, MAX_ID_BYTES)?;
+        let rows: Vec<HistoryRow> = with_backend!(self, pool, Db => {
+            sqlx::query_as(
+                "SELECT rules_version, blocking, outcome, layer, kind, confirmed, replaced_at \
+                 FROM verdict_history WHERE measurement_id = $1 ORDER BY id LIMIT 1000",
+            )
+            .bind(id.to_owned())
+            .fetch_all(pool)
+            .await?
+        });
+        rows.into_iter()
+            .map(|r| {
+                Ok(HistoricVerdict {
+                    outcome: r
+                        .outcome
+                        .parse()
+                        .map_err(|e: StoreError| StoreError::corrupt(id, e.to_string()))?,
+                    replaced_at: timestamp(id, r.replaced_at)?,
+                    rules_version: r.rules_version,
+                    blocking: r.blocking,
+                    layer: r.layer,
+                    kind: r.kind,
+                    confirmed: r.confirmed != 0,
+                })
+            })
+            .collect()
+    }
+
     /// Measurements matching `selection`, newest first, `limit` (at most
     /// [`MAX_PAGE`]) from `offset`.
     pub async fn list_measurements(
@@ -530,8 +576,8 @@ impl Store {
     ) -> Result<Vec<MeasurementInfo>, StoreError> {
         check_selection(selection)?;
         let w = Window::new(selection.from, selection.to);
-        let offset = i64::try_from(offset)
-            .map_err(|_| StoreError::invalid("offset", "too large"))?;
+        let offset =
+            i64::try_from(offset).map_err(|_| StoreError::invalid("offset", "too large"))?;
         let rows: Vec<InfoRow> = with_backend!(self, pool, Db => {
             let mut qb = QueryBuilder::<Db>::new(format!(
                 "SELECT {INFO_COLUMNS} FROM measurements m \
@@ -649,10 +695,13 @@ impl Store {
     }
 }
 
+/// Rows to points, ordered by day, ASN, outcome (ok, blocked, down,
+/// unknown), layer (none first): the same order on both backends.
 fn timeline(
     rows: Vec<(i64, i64, String, Option<String>, i64)>,
 ) -> Result<Vec<TimelinePoint>, StoreError> {
-    rows.into_iter()
+    let mut points = rows
+        .into_iter()
         .map(|(d, asn, outcome, layer, n)| {
             Ok(TimelinePoint {
                 day: day(d)?,
@@ -664,7 +713,11 @@ fn timeline(
                 measurements: count(n),
             })
         })
-        .collect()
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    points.sort_by(|a, b| {
+        (a.day, a.asn, a.outcome, &a.layer).cmp(&(b.day, b.asn, b.outcome, &b.layer))
+    });
+    Ok(points)
 }
 
 fn validate_event(e: &BlockingEvent) -> Result<(), StoreError> {

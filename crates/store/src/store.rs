@@ -15,7 +15,7 @@ use time::OffsetDateTime;
 use tracing::debug;
 
 use crate::types::{
-    InsertReport, NewMeasurement, Network, Outcome, RawMeasurement, ReplaceReport, StoredVerdict,
+    InsertReport, Network, NewMeasurement, Outcome, RawMeasurement, ReplaceReport, StoredVerdict,
     MAX_FIELD_BYTES, MAX_ID_BYTES, MAX_RAW_BYTES, MAX_TEXT_BYTES,
 };
 use crate::StoreError;
@@ -608,8 +608,13 @@ impl Store {
                 .fetch_optional(pool)
                 .await?
         });
-        row.map(|(asn, name)| Ok(Network { asn: to_asn(asn)?, name }))
-            .transpose()
+        row.map(|(asn, name)| {
+            Ok(Network {
+                asn: to_asn(asn)?,
+                name,
+            })
+        })
+        .transpose()
     }
 
     /// Every known network, by ASN (at most 100,000).
@@ -620,7 +625,12 @@ impl Store {
                 .await?
         });
         rows.into_iter()
-            .map(|(asn, name)| Ok(Network { asn: to_asn(asn)?, name }))
+            .map(|(asn, name)| {
+                Ok(Network {
+                    asn: to_asn(asn)?,
+                    name,
+                })
+            })
             .collect()
     }
 }
@@ -742,8 +752,8 @@ impl VerdictRow {
                     .map_err(|e| StoreError::corrupt(id, format!("blocking: {e}")))?,
             ),
         };
-        let outcome = Outcome::from_str(&self.outcome)
-            .map_err(|e| StoreError::corrupt(id, e.to_string()))?;
+        let outcome =
+            Outcome::from_str(&self.outcome).map_err(|e| StoreError::corrupt(id, e.to_string()))?;
         let rules_fired: Vec<String> = serde_json::from_str(&self.rules_fired)
             .map_err(|e| StoreError::corrupt(id, format!("rules_fired: {e}")))?;
         Ok(StoredVerdict {
@@ -888,7 +898,10 @@ fn validate(m: &NewMeasurement) -> Result<(), StoreError> {
 }
 
 fn validate_verdict(id: &str, v: &StoredVerdict) -> Result<(), StoreError> {
-    let what = format!("verdict of {}", id.chars().take(MAX_ID_BYTES).collect::<String>());
+    let what = format!(
+        "verdict of {}",
+        id.chars().take(MAX_ID_BYTES).collect::<String>()
+    );
     check_len(&what, id, MAX_ID_BYTES)?;
     for field in [
         Some(&v.rules_version),

@@ -434,6 +434,26 @@ pub struct StoredMeasurement {
     pub raw_json: String,
 }
 
+/// A verdict that reanalysis replaced (see [`crate::Store::verdict_history`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HistoricVerdict {
+    /// Rules version that produced it.
+    pub rules_version: String,
+    /// Its OONI `blocking` text (`false`, `dns`, …; `None` for `null`).
+    pub blocking: Option<String>,
+    /// Its outcome.
+    pub outcome: Outcome,
+    /// Its layer.
+    pub layer: Option<String>,
+    /// Its kind.
+    pub kind: Option<String>,
+    /// Whether it was confirmed.
+    pub confirmed: bool,
+    /// When it was replaced.
+    #[serde(with = "time::serde::rfc3339")]
+    pub replaced_at: OffsetDateTime,
+}
+
 /// A raw measurement for reanalysis (see [`crate::Store::raw_batch`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RawMeasurement {
