@@ -1,0 +1,5 @@
+//! Seed
+/// x
+pub fn kh() -> crate::Dataset {
+    crate::Dataset::new()
+}
