@@ -344,6 +344,21 @@ pub async fn lookup_udp(
     hostname: &str,
     qtype: QueryType,
 ) -> DnsLookup {
+    lookup_udp_early(opts, resolver, hostname, qtype, None).await
+}
+
+/// [`lookup_udp`], and as soon as the first valid reply is in, a copy of the
+/// lookup so far is sent on `first`, so the caller can go on measuring while
+/// this keeps listening for late replies (OONI's v0.5 does the same). When
+/// the lookup fails, `first` is dropped unsent and the result comes back at
+/// once.
+pub async fn lookup_udp_early(
+    opts: &Options,
+    resolver: SocketAddr,
+    hostname: &str,
+    qtype: QueryType,
+    mut first: Option<tokio::sync::oneshot::Sender<DnsLookup>>,
+) -> DnsLookup {
     let mut out = DnsLookup::new(
         opts,
         DnsEngine::Udp,
@@ -444,6 +459,10 @@ pub async fn lookup_udp(
             }
             out.t = now;
             answered = true;
+            if let Some(tx) = first.take() {
+                // The receiver may be gone (a caller that stopped caring): fine.
+                let _ = tx.send(out.clone());
+            }
             until = Instant::now() + opts.dns_late_window;
             continue;
         }

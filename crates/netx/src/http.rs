@@ -12,12 +12,15 @@
 //! `generic_timeout_error`, keeping what was read.
 
 use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
 use std::time::Instant;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper_util::rt::{TokioExecutor, TokioIo};
-use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::time::timeout_at;
 use url::Url;
 
@@ -108,8 +111,9 @@ pub struct HttpTransaction {
     pub failure: Option<String>,
     /// The response status code, when a response head arrived.
     pub status: Option<u16>,
-    /// Response headers in received order (grouped by name by hyper),
-    /// duplicates kept, names in canonical `Content-Type` form.
+    /// Response headers with duplicates, names in canonical `Content-Type`
+    /// form (as OONI writes them). HTTP/1.1: in wire order, read from the
+    /// response head as received. HTTP/2: in hyper's order (grouped by name).
     pub response_headers: Vec<(String, String)>,
     /// The body bytes read (at most `body_cap`).
     pub body: Vec<u8>,
@@ -221,14 +225,17 @@ where
         Ok(r) => r,
         Err(f) => return done(opts, tx, Some(f)),
     };
-    let io = TokioIo::new(stream);
+    let head = Arc::new(Mutex::new(HeadCapture::new(opts.max_header_bytes)));
     // The connection task is aborted when this function returns, so nothing
     // keeps reading from the peer after the record is closed.
     let (response, conn_task) = match protocol {
         HttpProtocol::Http1 => {
             let handshake = hyper::client::conn::http1::Builder::new()
                 .max_buf_size(opts.max_header_bytes.max(8192))
-                .handshake::<_, Full<Bytes>>(io);
+                .handshake::<_, Full<Bytes>>(TokioIo::new(HeadTap {
+                    inner: stream,
+                    head: Arc::clone(&head),
+                }));
             let (mut sender, conn) = match timeout_at(deadline.into(), handshake).await {
                 Err(_) => return done(opts, tx, Some(failure::GENERIC_TIMEOUT.into())),
                 Ok(Err(e)) => return done(opts, tx, Some(classify_hyper_error(&e))),
@@ -245,7 +252,7 @@ where
         HttpProtocol::Http2 => {
             let handshake = hyper::client::conn::http2::Builder::new(TokioExecutor::new())
                 .max_header_list_size(u32::try_from(opts.max_header_bytes).unwrap_or(u32::MAX))
-                .handshake::<_, Full<Bytes>>(io);
+                .handshake::<_, Full<Bytes>>(TokioIo::new(stream));
             let (mut sender, conn) = match timeout_at(deadline.into(), handshake).await {
                 Err(_) => return done(opts, tx, Some(failure::GENERIC_TIMEOUT.into())),
                 Ok(Err(e)) => return done(opts, tx, Some(classify_hyper_error(&e))),
@@ -270,16 +277,26 @@ where
     tx.events
         .push(NetEvent::milestone("http_first_response_byte", first_byte));
     tx.status = Some(response.status().as_u16());
-    tx.response_headers = response
-        .headers()
-        .iter()
-        .map(|(k, v)| {
-            (
-                canonical_header_name(k.as_str()),
-                String::from_utf8_lossy(v.as_bytes()).into_owned(),
-            )
-        })
-        .collect();
+    let from_wire = match protocol {
+        HttpProtocol::Http1 => head
+            .lock()
+            .ok()
+            .and_then(|h| h.headers(response.status().as_u16()))
+            .filter(|list| list.len() == response.headers().len()),
+        HttpProtocol::Http2 => None,
+    };
+    tx.response_headers = from_wire.unwrap_or_else(|| {
+        response
+            .headers()
+            .iter()
+            .map(|(k, v)| {
+                (
+                    canonical_header_name(k.as_str()),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
+            .collect()
+    });
 
     let mut body = response.into_body();
     let mut body_failure = None;
@@ -310,6 +327,149 @@ where
     drop(body);
     drop(conn_task);
     done(opts, tx, body_failure)
+}
+
+/// The first HTTP/1.1 response head read from a stream, copied as it
+/// passes (at most `limit` bytes; a longer head is not kept).
+#[derive(Debug)]
+struct HeadCapture {
+    bytes: Vec<u8>,
+    limit: usize,
+    complete: bool,
+    overflow: bool,
+}
+
+impl HeadCapture {
+    fn new(limit: usize) -> Self {
+        HeadCapture {
+            bytes: Vec::new(),
+            limit,
+            complete: false,
+            overflow: false,
+        }
+    }
+
+    fn feed(&mut self, data: &[u8]) {
+        if self.complete || self.overflow {
+            return;
+        }
+        let scan_from = self.bytes.len().saturating_sub(3);
+        let take = data.len().min(self.limit.saturating_sub(self.bytes.len()));
+        self.bytes.extend_from_slice(&data[..take]);
+        if let Some(end) = head_end(&self.bytes, scan_from) {
+            self.bytes.truncate(end);
+            self.complete = true;
+        } else if take < data.len() {
+            self.overflow = true;
+            self.bytes = Vec::new();
+        }
+    }
+
+    /// The headers of the captured head, if it is complete and is the head
+    /// of the response with `status` (not an interim 1xx).
+    fn headers(&self, status: u16) -> Option<Vec<(String, String)>> {
+        if !self.complete {
+            return None;
+        }
+        parse_head(&self.bytes, status)
+    }
+}
+
+/// Index just past the blank line ending a head (`\r\n\r\n` or `\n\n`),
+/// searching from `from`.
+fn head_end(bytes: &[u8], from: usize) -> Option<usize> {
+    let mut i = from;
+    while i < bytes.len() {
+        if bytes[i] == b'\n' {
+            match (bytes.get(i + 1), bytes.get(i + 2)) {
+                (Some(b'\n'), _) => return Some(i + 2),
+                (Some(b'\r'), Some(b'\n')) => return Some(i + 3),
+                _ => {}
+            }
+        }
+        i += 1;
+    }
+    None
+}
+
+/// Parses a response head into `(name, value)` pairs in wire order; `None`
+/// when it is not the head of a response with `status`.
+fn parse_head(head: &[u8], status: u16) -> Option<Vec<(String, String)>> {
+    let text = String::from_utf8_lossy(head);
+    let mut lines = text.split('\n').map(|l| l.strip_suffix('\r').unwrap_or(l));
+    let code: u16 = lines.next()?.split_whitespace().nth(1)?.parse().ok()?;
+    if code != status {
+        return None;
+    }
+    let mut out: Vec<(String, String)> = Vec::new();
+    for line in lines {
+        if line.is_empty() {
+            break;
+        }
+        if line.starts_with([' ', '\t']) {
+            // Obsolete line folding: a continuation of the previous value.
+            let (_, value) = out.last_mut()?;
+            value.push(' ');
+            value.push_str(line.trim());
+            continue;
+        }
+        let (name, value) = line.split_once(':')?;
+        out.push((canonical_header_name(name.trim()), value.trim().to_string()));
+    }
+    Some(out)
+}
+
+/// A stream wrapper that shows the bytes it reads to a [`HeadCapture`].
+struct HeadTap<S> {
+    inner: S,
+    head: Arc<Mutex<HeadCapture>>,
+}
+
+impl<S: AsyncRead + Unpin> AsyncRead for HeadTap<S> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        let before = buf.filled().len();
+        let res = Pin::new(&mut self.inner).poll_read(cx, buf);
+        if let Poll::Ready(Ok(())) = &res {
+            if let Ok(mut head) = self.head.lock() {
+                head.feed(&buf.filled()[before..]);
+            }
+        }
+        res
+    }
+}
+
+impl<S: AsyncWrite + Unpin> AsyncWrite for HeadTap<S> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        data: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.inner).poll_write(cx, data)
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.inner).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
 }
 
 struct AbortOnDrop(tokio::task::JoinHandle<()>);
@@ -382,6 +542,65 @@ mod tests {
         ];
         for (raw, want) in cases {
             assert_eq!(canonical_header_name(raw), want);
+        }
+    }
+
+    #[test]
+    fn response_heads_are_parsed_in_wire_order() {
+        let head = b"HTTP/1.1 302 Found\r\nset-cookie: a=1\r\nLocation: /x\r\nSet-Cookie: b=2\r\nX-Folded: one\r\n  two\r\n\r\n";
+        let got = parse_head(head, 302).unwrap();
+        let want: Vec<(String, String)> = [
+            ("Set-Cookie", "a=1"),
+            ("Location", "/x"),
+            ("Set-Cookie", "b=2"),
+            ("X-Folded", "one two"),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        assert_eq!(got, want);
+        assert_eq!(
+            parse_head(head, 200),
+            None,
+            "an interim or other response is not used"
+        );
+        assert_eq!(parse_head(b"garbage", 200), None);
+    }
+
+    #[test]
+    fn head_capture_stops_at_the_blank_line_and_gives_up_past_the_limit() {
+        let cases: Vec<(&str, Vec<&[u8]>, usize, Option<usize>)> = vec![
+            (
+                "one read",
+                vec![b"HTTP/1.1 200 OK\r\nA: b\r\n\r\nBODY"],
+                1024,
+                Some(25),
+            ),
+            (
+                "split across reads",
+                vec![b"HTTP/1.1 200 OK\r\nA: b\r", b"\n", b"\r", b"\nBODY"],
+                1024,
+                Some(25),
+            ),
+            (
+                "LF only",
+                vec![b"HTTP/1.1 200 OK\nA: b\n\nBODY"],
+                1024,
+                Some(22),
+            ),
+            (
+                "too long",
+                vec![b"HTTP/1.1 200 OK\r\nA: bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb\r\n\r\n"],
+                20,
+                None,
+            ),
+        ];
+        for (what, reads, limit, want_len) in cases {
+            let mut cap = HeadCapture::new(limit);
+            for r in reads {
+                cap.feed(r);
+            }
+            assert_eq!(cap.complete.then_some(cap.bytes.len()), want_len, "{what}");
         }
     }
 

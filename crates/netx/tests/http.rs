@@ -57,6 +57,28 @@ async fn http1_get_records_status_headers_in_order_with_duplicates_and_body() {
 }
 
 #[tokio::test]
+async fn http1_headers_keep_wire_order_even_when_duplicates_are_interleaved() {
+    let server = common::raw_server(Raw::InterleavedHeaders).await;
+    let tx = get_plain(&opts(), server, "/").await;
+    assert_eq!(tx.failure, None);
+    let got: Vec<(&str, &str)> = tx
+        .response_headers
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            ("Set-Cookie", "a=1"),
+            ("X-Between", "yes"),
+            ("Set-Cookie", "b=2"),
+            ("Content-Length", "2")
+        ]
+    );
+    assert_eq!(tx.body, b"ok");
+}
+
+#[tokio::test]
 async fn request_headers_reach_the_server_as_given() {
     let (server, _) = common::http_server().await;
     let tx = get_plain(&opts(), server, "/headers").await;

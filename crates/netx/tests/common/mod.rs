@@ -401,6 +401,8 @@ pub enum Raw {
     Trickle { ms: u64 },
     /// A HTTP/1.1 response with 1 MiB of headers.
     HugeHeaders,
+    /// A HTTP/1.1 response whose duplicate headers are interleaved with others.
+    InterleavedHeaders,
 }
 
 pub async fn raw_server(kind: Raw) -> SocketAddr {
@@ -460,6 +462,12 @@ async fn raw_conn(mut stream: TcpStream, kind: Raw) {
                 }
                 tokio::time::sleep(Duration::from_millis(ms)).await;
             }
+        }
+        Raw::InterleavedHeaders => {
+            let _ = stream
+                .write_all(b"HTTP/1.1 200 OK\r\nset-cookie: a=1\r\nX-Between: yes\r\nSet-Cookie: b=2\r\nContent-Length: 2\r\n\r\nok")
+                .await;
+            tokio::time::sleep(Duration::from_secs(2)).await;
         }
         Raw::HugeHeaders => {
             let _ = stream.write_all(b"HTTP/1.1 200 OK\r\n").await;
