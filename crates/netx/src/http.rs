@@ -569,7 +569,9 @@ mod tests {
 
     #[test]
     fn head_capture_stops_at_the_blank_line_and_gives_up_past_the_limit() {
-        let cases: Vec<(&str, Vec<&[u8]>, usize, Option<usize>)> = vec![
+        /// (what, successive reads, limit, expected head length)
+        type Case<'a> = (&'a str, Vec<&'a [u8]>, usize, Option<usize>);
+        let cases: Vec<Case> = vec![
             (
                 "one read",
                 vec![b"HTTP/1.1 200 OK\r\nA: b\r\n\r\nBODY"],
