@@ -19,7 +19,7 @@ use crate::scenario::{host_for, CensorAction, Scenario, ScenarioSpec, ServerBeha
 use crate::site::{ConnCensor, Content, HostCensor, HostEntry, Page, Shared, SiteSpec};
 use crate::{
     LabError, BLOCKPAGE_HOST, BLOCKPAGE_IP, BOGON_ANSWER, CENSORED_SOURCE, CONTROL_RESOLVER_IP,
-    CONTROL_SOURCE, ISP_RESOLVER_IP, ROUTABLE_CIDR,
+    CONTROL_SOURCE, INJECTED_ANSWER, ISP_RESOLVER_IP, ROUTABLE_CIDR,
 };
 
 /// Most `LabConfig::bulk` entries (each gets its own listener and address).
@@ -86,6 +86,7 @@ pub struct Lab {
     ca_der: CertificateDer<'static>,
     ca_path: PathBuf,
     untrusted_ca_path: PathBuf,
+    fingerprints_path: PathBuf,
     _dir: tempfile::TempDir,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<JoinHandle<()>>,
@@ -124,11 +125,14 @@ impl Lab {
             })?;
         let ca_path = dir.path().join("lab-ca.pem");
         let untrusted_ca_path = dir.path().join("censor-ca.pem");
-        for (path, pem) in [
+        let fingerprints_path = dir.path().join("lab-fingerprints.csv");
+        let fingerprints = fingerprints_csv();
+        for (path, content) in [
             (&ca_path, &pki.ca_pem),
             (&untrusted_ca_path, &pki.untrusted_ca_pem),
+            (&fingerprints_path, &fingerprints),
         ] {
-            std::fs::write(path, pem).map_err(|e| LabError::File {
+            std::fs::write(path, content).map_err(|e| LabError::File {
                 path: path.display().to_string(),
                 source: e,
             })?;
@@ -162,6 +166,7 @@ impl Lab {
             ca_der: pki.ca_der.clone(),
             ca_path,
             untrusted_ca_path,
+            fingerprints_path,
             _dir: dir,
             shutdown: Some(shutdown_tx),
             thread: Some(thread),
@@ -201,6 +206,7 @@ impl Lab {
             "control_resolver": self.info.control_resolver.to_string(),
             "ca_file": self.ca_path.display().to_string(),
             "censor_ca_file": self.untrusted_ca_path.display().to_string(),
+            "fingerprints_file": self.fingerprints_path.display().to_string(),
             "censored_source": self.censored_source().to_string(),
             "control_source": self.control_source().to_string(),
             "routable": ROUTABLE_CIDR,
@@ -224,6 +230,15 @@ impl Lab {
     /// The lab CA certificate, DER (e.g. for a rustls `RootCertStore`).
     pub fn ca_der(&self) -> &CertificateDer<'static> {
         &self.ca_der
+    }
+
+    /// Path of a blocking-fingerprint file (OONI's CSV format) that names the
+    /// lab censor's blockpage server address (a DNS fingerprint) and its
+    /// blockpage marker (a body fingerprint): give it to the analysis
+    /// (`--fingerprints`) so that `dns_blockpage_ip` is recognised as a
+    /// known blockpage address, as 36.37.242.94 is in Cambodia.
+    pub fn fingerprints_path(&self) -> &Path {
+        &self.fingerprints_path
     }
 
     /// Path of the censor's own (untrusted) interception CA, PEM.
@@ -283,6 +298,16 @@ impl Drop for Lab {
             }
         }
     }
+}
+
+/// The lab censor's fingerprints, in OONI's blocking-fingerprints CSV format.
+fn fingerprints_csv() -> String {
+    format!(
+        "name,scope,other_names,location_found,pattern_type,pattern,confidence_no_fp,expected_countries,source,exp_url,notes\n\
+         canary_lab.dns_blockpage_server,isp,,dns,full,{BLOCKPAGE_IP},10,ZZ,canary-lab,,\"Address of the Canary lab censor's blockpage server (crates/lab).\"\n\
+         canary_lab.http_blockpage,isp,,body,contains,{},10,ZZ,canary-lab,,\"Marker in the Canary lab censor's blockpage (crates/lab).\"\n",
+        crate::BLOCKPAGE_MARKER
+    )
 }
 
 fn validate(config: &LabConfig) -> Result<(), LabError> {
@@ -479,7 +504,7 @@ fn dns_rule(action: CensorAction, bogon: Ipv4Addr) -> Option<DnsRule> {
         CensorAction::DnsNoReply => DnsRule::NoReply,
         CensorAction::DnsBlockpageIp => DnsRule::Answer(BLOCKPAGE_IP),
         CensorAction::DnsBogon => DnsRule::Answer(bogon),
-        CensorAction::DnsInjection => DnsRule::Inject(BLOCKPAGE_IP),
+        CensorAction::DnsInjection => DnsRule::Inject(INJECTED_ANSWER),
         _ => return None,
     })
 }
@@ -540,7 +565,12 @@ async fn build(config: &LabConfig, pki: Arc<Pki>) -> Result<(Info, Keep), LabErr
                 serving
             }
             CensorAction::DnsBlockpageIp | CensorAction::DnsInjection => {
-                let (site, twin) = net::tcp_listener_pair(ip, BLOCKPAGE_IP)?;
+                let twin_ip = if spec.censor == CensorAction::DnsInjection {
+                    INJECTED_ANSWER
+                } else {
+                    BLOCKPAGE_IP
+                };
+                let (site, twin) = net::tcp_listener_pair(ip, twin_ip)?;
                 listeners.push((twin, blockpage_spec()));
                 site
             }

@@ -35,8 +35,9 @@ pub enum CensorAction {
     DnsBlockpageIp,
     /// The ISP resolver answers a bogon ([`crate::BOGON_ANSWER`]).
     DnsBogon,
-    /// On-path injection: a forged A record (the blockpage address) is sent at
-    /// once, the true answer follows a little later (UDP, any lab resolver).
+    /// On-path injection: a forged A record ([`crate::INJECTED_ANSWER`], which
+    /// serves a blockpage) is sent at once, the true answer follows a little
+    /// later (UDP, any lab resolver).
     DnsInjection,
     /// SYNs to the site are silently dropped: connect times out.
     TcpBlackhole,

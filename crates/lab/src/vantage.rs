@@ -11,6 +11,7 @@
 //! | ISP resolver / control resolver | [`ISP_RESOLVER_IP`] 127.1.0.53 / [`CONTROL_RESOLVER_IP`] 127.1.0.54 |
 //! | scenario sites | 127.1.1.N, one address per scenario |
 //! | the censor's blockpage server | [`BLOCKPAGE_IP`] 127.1.2.1 |
+//! | the address an on-path DNS injector forges | [`INJECTED_ANSWER`] 127.1.2.2 |
 //!
 //! The lab's "public internet" is [`ROUTABLE_CIDR`] (127.1.0.0/16): tell the
 //! probe and the helper to treat it as routable (`--routable 127.1.0.0/16`)
@@ -32,6 +33,10 @@ pub const ISP_RESOLVER_IP: Ipv4Addr = Ipv4Addr::new(127, 1, 0, 53);
 pub const CONTROL_RESOLVER_IP: Ipv4Addr = Ipv4Addr::new(127, 1, 0, 54);
 /// Address of the censor's blockpage server.
 pub const BLOCKPAGE_IP: Ipv4Addr = Ipv4Addr::new(127, 1, 2, 1);
+/// The forged address an on-path injector answers in `dns_injection`. It
+/// serves the same blockpage as [`BLOCKPAGE_IP`] but is not in the lab's
+/// fingerprint file, as a field injector's addresses are usually unknown.
+pub const INJECTED_ANSWER: Ipv4Addr = Ipv4Addr::new(127, 1, 2, 2);
 /// Name of the censor's blockpage host (resolves to [`BLOCKPAGE_IP`] for everyone).
 pub const BLOCKPAGE_HOST: &str = "blockpage.canary-lab.test";
 /// The address a tampering resolver answers in the bogon scenario.

@@ -502,3 +502,28 @@ async fn sites_differ_in_title_length_and_headers() {
         "some sites send other headers than others"
     );
 }
+
+#[test]
+fn the_fingerprint_file_names_the_blockpage_server_and_page() {
+    let lab = Lab::start().unwrap();
+    let csv = std::fs::read_to_string(lab.fingerprints_path()).unwrap();
+    let rows: Vec<&str> = csv.lines().collect();
+    assert!(rows[0].starts_with("name,scope,other_names,location_found,pattern_type,pattern,"));
+    let dns = rows
+        .iter()
+        .find(|r| r.contains(",dns,full,"))
+        .expect("a DNS row");
+    assert!(
+        dns.contains(&format!(",{},", canary_lab::BLOCKPAGE_IP)),
+        "{dns}"
+    );
+    let body = rows
+        .iter()
+        .find(|r| r.contains(",body,contains,"))
+        .expect("a body row");
+    assert!(body.contains(BLOCKPAGE_MARKER), "{body}");
+    for r in &rows[1..] {
+        // 11 columns; the notes column is quoted and holds no comma.
+        assert_eq!(r.split(',').count(), 11, "{r}");
+    }
+}

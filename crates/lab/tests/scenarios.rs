@@ -10,7 +10,8 @@ use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 use canary_lab::{
-    Lab, LabConfig, Scenario, BLOCKPAGE_IP, BLOCKPAGE_MARKER, BOGON_ANSWER, SCENARIOS,
+    Lab, LabConfig, Scenario, BLOCKPAGE_IP, BLOCKPAGE_MARKER, BOGON_ANSWER, INJECTED_ANSWER,
+    SCENARIOS,
 };
 use common::*;
 use hickory_proto::op::ResponseCode;
@@ -331,7 +332,7 @@ async fn dns_injection() {
     let lab = start();
     let s = row(&lab, "dns_injection");
     let truth = Answer::ok(&[site_ip(&lab, s)]);
-    let forged = Answer::ok(&[BLOCKPAGE_IP]);
+    let forged = Answer::ok(&[INJECTED_ANSWER]);
     // On path: whichever resolver the censored vantage asks, the forged reply
     // comes first and the true one after; a probe that keeps listening sees both.
     for resolver in [lab.isp_resolver_addr(), lab.control_resolver_addr()] {
@@ -359,7 +360,7 @@ async fn dns_injection() {
     let replies = udp_replies(lab.control_resolver_addr(), CONTROL, &s.host, 2, window).await;
     assert_eq!(replies, vec![truth]);
     // The forged address serves the blockpage on the site's port.
-    let at = SocketAddr::new(IpAddr::V4(BLOCKPAGE_IP), s.port);
+    let at = SocketAddr::new(IpAddr::V4(INJECTED_ANSWER), s.port);
     assert!(fetch_at(&lab, CENSORED, &s.url, at, false)
         .await
         .unwrap()
