@@ -64,7 +64,8 @@
 //! start it in the test, pass `lab.isp_resolver_addr()`,
 //! `lab.ca_pem_path()`, `lab.censored_source()` and `lab.routable_cidr()`
 //! to the probe's command line (the control resolver and
-//! `lab.control_source()` to the helper), measure `lab.scenario(..).url`,
+//! `lab.control_source()` to the helper; `lab.fingerprints_path()` to the
+//! analysis, so that the lab's blockpage address is a known one), measure `lab.scenario(..).url`,
 //! and compare the result with the row's `expect`. [`Lab::summary_json`]
 //! gives the same facts as JSON, and the `canary-lab` binary runs a lab
 //! standalone (`cargo run -p canary-lab`) until its standard input closes.
