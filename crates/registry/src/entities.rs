@@ -180,8 +180,8 @@ pub enum ActExtension {
 /// A court case.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CourtCase {
-    /// Court.
-    pub court: String,
+    /// Court, when the sources name it.
+    pub court: Option<String>,
     /// Case number.
     pub case_number: Option<String>,
     /// Stage reached.
@@ -345,6 +345,8 @@ pub struct Law {
     pub name_km: Option<String>,
     /// Type of instrument.
     pub instrument_type: InstrumentType,
+    /// What the instrument does overall, paraphrased.
+    pub summary_en: Option<String>,
     /// Adoption or promulgation date.
     pub adopted: Option<FuzzyDate>,
     /// Status.
