@@ -230,7 +230,11 @@ where
     // keeps reading from the peer after the record is closed.
     let (response, conn_task) = match protocol {
         HttpProtocol::Http1 => {
+            // Censors' middleboxes write sloppy HTTP; accept what browsers
+            // accept so the blockpage is recorded, not a parse error.
             let handshake = hyper::client::conn::http1::Builder::new()
+                .allow_spaces_after_header_name_in_responses(true)
+                .allow_obsolete_multiline_headers_in_responses(true)
                 .max_buf_size(opts.max_header_bytes.max(8192))
                 .handshake::<_, Full<Bytes>>(TokioIo::new(HeadTap {
                     inner: stream,

@@ -79,6 +79,17 @@ async fn http1_headers_keep_wire_order_even_when_duplicates_are_interleaved() {
 }
 
 #[tokio::test]
+async fn sloppy_middlebox_responses_are_recorded_not_rejected() {
+    let server = common::raw_server(Raw::SloppyBlockpage).await;
+    let tx = get_plain(&opts(), server, "/").await;
+    assert_eq!(tx.failure, None);
+    assert_eq!(tx.status, Some(403));
+    assert_eq!(tx.response_header("Server"), Some("censor-box"));
+    assert_eq!(tx.response_header("X-Reason"), Some("blocked by order 42"));
+    assert_eq!(tx.body, b"blocked");
+}
+
+#[tokio::test]
 async fn request_headers_reach_the_server_as_given() {
     let (server, _) = common::http_server().await;
     let tx = get_plain(&opts(), server, "/headers").await;

@@ -403,6 +403,8 @@ pub enum Raw {
     HugeHeaders,
     /// A HTTP/1.1 response whose duplicate headers are interleaved with others.
     InterleavedHeaders,
+    /// A sloppy middlebox blockpage: a space before a colon, a folded header.
+    SloppyBlockpage,
 }
 
 pub async fn raw_server(kind: Raw) -> SocketAddr {
@@ -462,6 +464,12 @@ async fn raw_conn(mut stream: TcpStream, kind: Raw) {
                 }
                 tokio::time::sleep(Duration::from_millis(ms)).await;
             }
+        }
+        Raw::SloppyBlockpage => {
+            let _ = stream
+                .write_all(b"HTTP/1.1 403 Forbidden\r\nServer : censor-box\r\nX-Reason: blocked by\r\n order 42\r\nContent-Length: 7\r\n\r\nblocked")
+                .await;
+            tokio::time::sleep(Duration::from_secs(2)).await;
         }
         Raw::InterleavedHeaders => {
             let _ = stream
