@@ -40,6 +40,10 @@
 //!   file) and still lets the handshake finish, so the chain is captured
 //!   even from a man-in-the-middle; such a connection is then closed, never
 //!   used for HTTP.
+//! * **Faithful HTTP**: HTTP/1.1 response headers are recorded in wire
+//!   order with duplicates (read from a bounded copy of the response head);
+//!   sloppy middlebox responses (space before a colon, folded headers) are
+//!   accepted so a blockpage is recorded rather than a parse error.
 //! * **Injection evidence**: after the first valid UDP reply the socket
 //!   keeps listening for [`Options::dns_late_window`] (500 ms); every later
 //!   or invalid datagram is kept with its raw bytes.
