@@ -349,8 +349,8 @@ pub struct Law {
     pub summary_en: Option<String>,
     /// Adoption or promulgation date.
     pub adopted: Option<FuzzyDate>,
-    /// Status.
-    pub status: LegalStatus,
+    /// Legal status (in force, draft…).
+    pub legal_status: LegalStatus,
     /// Whether the facts have been checked.
     pub verified: bool,
     /// What is unverified.
@@ -372,8 +372,8 @@ pub struct Provision {
     pub paraphrase_en: String,
     /// Khmer paraphrase.
     pub paraphrase_km: Option<String>,
-    /// Status.
-    pub status: LegalStatus,
+    /// Legal status (in force, draft…).
+    pub legal_status: LegalStatus,
     /// Rights it restricts (or protects, for constitutional guarantees).
     pub rights_restricted: Vec<Right>,
     /// Whether checked.

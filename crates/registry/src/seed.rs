@@ -131,7 +131,7 @@ impl Builder {
             instrument_type,
             summary_en: note(summary),
             adopted: adopted.map(d),
-            status,
+            legal_status: status,
             verified: unverified.is_none(),
             unverified_note: unverified.map(str::to_owned),
         });
@@ -153,7 +153,7 @@ impl Builder {
             article: article.to_owned(),
             paraphrase_en: paraphrase.to_owned(),
             paraphrase_km: None,
-            status,
+            legal_status: status,
             rights_restricted: rights.to_vec(),
             verified: unverified.is_none(),
             unverified_note: unverified.map(str::to_owned),
