@@ -599,6 +599,16 @@ impl FingerprintDb {
         Ok(())
     }
 
+    /// Heap bytes used by the compiled literal matchers (Aho-Corasick).
+    pub fn matcher_memory_usage(&self) -> usize {
+        self.body
+            .iter()
+            .chain(self.headers.values())
+            .filter_map(|m| m.literals.as_ref())
+            .map(AhoCorasick::memory_usage)
+            .sum()
+    }
+
     /// All rows, in load order.
     pub fn rows(&self) -> &[Fingerprint] {
         &self.rows
