@@ -364,6 +364,8 @@ struct Tls {
 #[derive(Debug, Clone)]
 struct Req {
     url: String,
+    /// The address the request went to, when recorded.
+    address: Option<IpAddr>,
     failure: Option<String>,
     status: i64,
     body: Vec<u8>,
@@ -438,6 +440,11 @@ fn extract_request(t: &HttpTransaction) -> Req {
     };
     Req {
         url,
+        address: t.address.get().and_then(|a| {
+            split_endpoint(a)
+                .map(|(ip, _)| ip)
+                .or_else(|| a.parse().ok())
+        }),
         failure: failure_str(t.failure.get()),
         status,
         body,
@@ -1253,29 +1260,37 @@ fn canary_label(f: &Facts, ctx: &Context<'_>, v05_dns: Option<DnsConsistency>) -
             let confirmed = m.confirmed(ctx.probe_cc);
             let chosen = confirmed.unwrap_or(fp);
             let redirected = (300..400).contains(&r.status) || i + 1 < n;
-            let kind = if redirected {
-                Kind::RedirectToBlockpage
+            // A blockpage fetched from an address that only the ISP's
+            // resolver gave (the control never saw it) means the DNS answer
+            // itself pointed at the blockpage server.
+            let from_dns = !redirected
+                && v05_dns == Some(DnsConsistency::Inconsistent)
+                && match r.address {
+                    Some(ip) => f.dns_addrs.contains(&ip) && !f.control_addrs.contains(&ip),
+                    None => {
+                        !f.dns_addrs.is_empty()
+                            && f.dns_addrs.iter().all(|ip| !f.control_addrs.contains(ip))
+                    }
+                };
+            let (layer, kind, rule, text) = if redirected {
+                (Layer::Http, Kind::RedirectToBlockpage, "canary.http.redirect_to_blockpage",
+                 format!("Instead of {host}, the network redirected the browser to a known blockpage ({}).", chosen.name))
+            } else if from_dns {
+                (Layer::Dns, Kind::BlockpageIp, "canary.dns.answer_serves_blockpage",
+                 format!("The ISP's resolver answered {} for {host}, an address that serves a known blockpage ({}); the control resolved {}.",
+                     list_ips(&f.dns_addrs), chosen.name, list_ips(&f.control_addrs)))
             } else {
-                Kind::Blockpage
-            };
-            let mut l = label(
-                Outcome::Blocked,
-                Some(Layer::Http),
-                Some(kind),
-                if redirected {
-                    "canary.http.redirect_to_blockpage"
-                } else {
-                    "canary.http.blockpage"
-                },
-                if redirected {
-                    format!("Instead of {host}, the network redirected the browser to a known blockpage ({}).", chosen.name)
-                } else {
+                (
+                    Layer::Http,
+                    Kind::Blockpage,
+                    "canary.http.blockpage",
                     format!(
                         "Instead of {host}, the network served a known blockpage ({}).",
                         chosen.name
-                    )
-                },
-            );
+                    ),
+                )
+            };
+            let mut l = label(Outcome::Blocked, Some(layer), Some(kind), rule, text);
             l.confirmed = confirmed.is_some();
             l.fingerprint = Some(chosen.name.clone());
             return l;

@@ -285,11 +285,70 @@ fn rows() -> Vec<Row> {
     );
     redirect.confirmed = true;
 
+    let ok_redirect_chain = keys(
+        vec![query(H, &[IP], None)],
+        vec![tcp(IP, 80, None)],
+        vec![],
+        vec![
+            ok_response("http://site.example/final", 200, &page, SITE_HEADERS),
+            ok_response(
+                "http://site.example/hop1",
+                302,
+                "",
+                &[("Location", "http://site.example/final")],
+            ),
+            ok_response(
+                HTTP_URL,
+                301,
+                "",
+                &[("Location", "http://site.example/hop1")],
+            ),
+        ],
+        control(),
+    );
+    let mut large = ok_http.clone();
+    let big = format!(
+        "<html><head><title>Canary Lab Site Home</title></head><body>{}",
+        "x".repeat(512 * 1024 - 60)
+    );
+    large["requests"] = json!([ok_response(HTTP_URL, 200, &big, SITE_HEADERS)]);
+    large["requests"][0]["response"]["body_is_truncated"] = json!(true);
+    large["control"]["http_request"]["body_length"] = json!(2 * 1024 * 1024);
     vec![
         row(
             "ok_http",
             HTTP_URL,
+            ok_http.clone(),
+            json!(false),
+            Some(true),
+            Outcome::Ok,
+            None,
+            None,
+        ),
+        row(
+            "ok_slow",
+            HTTP_URL,
             ok_http,
+            json!(false),
+            Some(true),
+            Outcome::Ok,
+            None,
+            None,
+        ),
+        row(
+            "ok_redirect_chain",
+            HTTP_URL,
+            ok_redirect_chain,
+            json!(false),
+            Some(true),
+            Outcome::Ok,
+            None,
+            None,
+        ),
+        row(
+            "ok_large_body",
+            HTTP_URL,
+            large,
             json!(false),
             Some(true),
             Outcome::Ok,
@@ -329,6 +388,14 @@ fn rows() -> Vec<Row> {
             "dns",
             Layer::Dns,
             Kind::Servfail,
+        ),
+        blocked(
+            "dns_no_answer",
+            HTTP_URL,
+            dns_fail("dns_no_answer"),
+            "dns",
+            Layer::Dns,
+            Kind::NoAnswer,
         ),
         blocked(
             "dns_timeout",
@@ -378,15 +445,17 @@ fn rows() -> Vec<Row> {
         blocked(
             "tcp_reset",
             HTTP_URL,
+            // In the lab the site has no :443 to check, so a reset at the
+            // first bytes looks exactly like http_host_reset.
             keys(
                 dns_ok(),
-                vec![tcp(IP, 80, None), tcp(IP, 443, None)],
-                vec![tls(IP, H, Some("connection_reset"), None)],
+                vec![tcp(IP, 80, None)],
+                vec![],
                 vec![failed_request(HTTP_URL, "connection_reset")],
                 control(),
             ),
             "http-failure",
-            Layer::Tcp,
+            Layer::Http,
             Kind::Reset,
         ),
         blocked(
@@ -554,7 +623,7 @@ fn analyse(r: &Row, db: &FingerprintDb) -> Verdict {
 fn every_lab_scenario_gets_the_expected_ooni_and_canary_verdict() {
     let db = FingerprintDb::canary_default();
     let rows = rows();
-    assert_eq!(rows.len(), 22);
+    assert_eq!(rows.len(), 26);
     let mut failures = Vec::new();
     for r in &rows {
         let v = analyse(r, &db);
@@ -787,6 +856,36 @@ fn a_403_over_plain_http_is_server_side_only_with_evidence_it_came_from_the_site
 }
 
 #[test]
+fn a_reset_that_also_hits_the_tls_check_is_aimed_at_the_connection() {
+    // A v0.5 probe also opens :443 to every address of an http:// site. When
+    // that TLS check is reset too (and the control's works), the censor
+    // resets connections to the address whatever they carry: layer tcp.
+    let db = FingerprintDb::canary_default();
+    let tk = keys(
+        dns_ok(),
+        vec![tcp(IP, 80, None), tcp(IP, 443, None)],
+        vec![tls(IP, H, Some("connection_reset"), None)],
+        vec![failed_request(HTTP_URL, "connection_reset")],
+        control(),
+    );
+    let tk: WebConnectivityTestKeys = serde_json::from_value(tk).unwrap();
+    let v = analyse_web_connectivity(
+        &tk,
+        &Context::new("KH", &db)
+            .with_input(HTTP_URL)
+            .with_test_version("0.5.28"),
+    );
+    assert_eq!(
+        serde_json::to_value(&v.blocking).unwrap(),
+        json!("http-failure")
+    );
+    assert_eq!(
+        (v.outcome, v.layer, v.kind),
+        (Outcome::Blocked, Some(Layer::Tcp), Some(Kind::Reset))
+    );
+}
+
+#[test]
 fn the_verdict_serialises_with_ooni_spelling() {
     let db = FingerprintDb::canary_default();
     let rows = rows();
@@ -881,4 +980,96 @@ proptest! {
             prop_assert!(a.kind.is_none());
         }
     }
+}
+
+/// The rows above are the lab's scenario table (`canary_lab::SCENARIOS`):
+/// same names, same expected OONI and Canary verdicts.
+#[test]
+fn the_rows_match_the_lab_scenario_table() {
+    let rows = rows();
+    for spec in canary_lab::SCENARIOS {
+        let r = rows
+            .iter()
+            .find(|r| r.name == spec.name)
+            .unwrap_or_else(|| panic!("lab row {} has no analysis row", spec.name));
+        let lab = serde_json::to_value(spec.expect).unwrap();
+        let mine = json!({
+            "blocking": r.blocking, "accessible": r.accessible, "outcome": r.outcome,
+            "layer": r.layer, "kind": r.kind,
+        });
+        for key in ["blocking", "accessible", "outcome", "layer", "kind"] {
+            assert_eq!(lab[key], mine[key], "{}: {key}", spec.name);
+        }
+    }
+    let mut lab_names: Vec<&str> = canary_lab::SCENARIOS.iter().map(|s| s.name).collect();
+    lab_names.sort();
+    let mut mine: Vec<&str> = rows.iter().map(|r| r.name).collect();
+    mine.sort();
+    assert_eq!(mine, lab_names, "the two tables list the same scenarios");
+}
+
+/// The lab's own addresses: its blockpage server answers from an address
+/// (127.1.2.1) that no fingerprint knows, inside the lab's routable
+/// 127.1.0.0/16; the blockpage it serves carries the lab marker.
+#[test]
+fn lab_addresses_dns_blockpage_and_bogon() {
+    let db = FingerprintDb::canary_default();
+    let lab_ip = canary_lab::BLOCKPAGE_IP.to_string();
+    let site_ip = "127.1.0.7";
+    let mut c = control();
+    c["dns"]["addrs"] = json!([site_ip]);
+    let body = format!(
+        "<html><title>Blocked</title>{}</html>",
+        canary_lab::BLOCKPAGE_MARKER
+    );
+    let mut blockpage_req = ok_response(HTTP_URL, 200, &body, &[]);
+    blockpage_req["address"] = json!(format!("{lab_ip}:80"));
+    let tk = keys(
+        vec![query(H, &[&lab_ip], None)],
+        vec![tcp(&lab_ip, 80, None)],
+        vec![],
+        vec![blockpage_req],
+        c.clone(),
+    );
+    let tk: WebConnectivityTestKeys = serde_json::from_value(tk).unwrap();
+    let routable: canary_analysis::netutil::IpPrefix = canary_lab::ROUTABLE_CIDR.parse().unwrap();
+    let ctx = Context::new("ZZ", &db)
+        .with_input(HTTP_URL)
+        .with_test_version("0.5.28")
+        .with_routable(routable);
+    let v = analyse_web_connectivity(&tk, &ctx);
+    assert_eq!(
+        (v.outcome, v.layer, v.kind),
+        (Outcome::Blocked, Some(Layer::Dns), Some(Kind::BlockpageIp)),
+        "{}",
+        v.explanation
+    );
+    assert!(v.confirmed, "the lab marker is an isp-scope fingerprint");
+    assert_eq!(serde_json::to_value(&v.blocking).unwrap(), json!("dns"));
+
+    let bogon = canary_lab::BOGON_ANSWER.to_string();
+    let tk = keys(
+        vec![query(H, &[&bogon], None)],
+        vec![tcp(&bogon, 80, Some("connection_refused"))],
+        vec![],
+        vec![],
+        c,
+    );
+    let tk: WebConnectivityTestKeys = serde_json::from_value(tk).unwrap();
+    let v = analyse_web_connectivity(&tk, &ctx);
+    assert_eq!(
+        (v.outcome, v.kind),
+        (Outcome::Blocked, Some(Kind::Bogon)),
+        "{}",
+        v.explanation
+    );
+    // Without the routable override the lab's own addresses are bogons too,
+    // and a bogon answer against a bogon control is no evidence of a bogon block.
+    let plain = Context::new("ZZ", &db)
+        .with_input(HTTP_URL)
+        .with_test_version("0.5.28");
+    assert_ne!(
+        analyse_web_connectivity(&tk, &plain).kind,
+        Some(Kind::Bogon)
+    );
 }
