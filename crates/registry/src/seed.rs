@@ -78,6 +78,7 @@ struct Builder {
 }
 
 impl Builder {
+    #[allow(clippy::too_many_arguments)]
     fn source(
         &mut self,
         id: &str,
@@ -137,6 +138,7 @@ impl Builder {
         });
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn provision(
         &mut self,
         id: &str,
@@ -646,7 +648,7 @@ fn laws(b: &mut Builder) {
     let tel: &[(&str, &str, &str, &[Right])] = &[
         ("prov_kh_tel_6", "6", "Obliges operators and anyone 'involved' to hand telecom and ICT service data to the ministry.", &[Iccpr17, Const40]),
         ("prov_kh_tel_66", "66", "Forbids telecom activity that might affect public order or security.", &[Iccpr19]),
-        ("prov_kh_tel_70_71", "70-71", "Creates telecom inspectors with judicial-police powers.", &[Iccpr17, Iccpr19]),
+        ("prov_kh_tel_70_71", "70-71", "Gives officials who inspect the telecom sector the powers of judicial police.", &[Iccpr17, Iccpr19]),
         ("prov_kh_tel_80", "80", "Punishes with 7 to 15 years in prison setting up or using telecom equipment in a way that leads to 'national insecurity'.", &[Iccpr19]),
         ("prov_kh_tel_97", "97", "Permits secret listening to and recording of communications when an undefined 'legitimate authority' approves.", &[Iccpr17, Const40]),
     ];
@@ -778,6 +780,11 @@ fn laws(b: &mut Builder) {
         ("prov_kh_pc_494_495", "494-495", "Punish incitement to commit a felony or to disturb social security, by speech, writing or any medium, with 6 months to 2 years in prison.", &[Iccpr19], "src_hrw_2020_04_10"),
         ("prov_kh_pc_496", "496", "Punishes incitement to discrimination.", &[Iccpr19], "src_ppp_mocking_pm"),
     ];
+    b.cite(
+        "src_ooni_2022_kh",
+        "law_kh_criminal_code",
+        "articles used against online speech",
+    );
     for (id, art, text, rights, src) in pc {
         b.provision(
             id,
@@ -927,17 +934,20 @@ fn laws(b: &mut Builder) {
     b.cite("src_greenleaf_pdp_2023", "prov_kh_draft_pdp_2", "");
 }
 
+/// (id, kind, public name, description, characteristics, ASN)
+type ActorRow = (
+    &'static str,
+    ActorKind,
+    &'static str,
+    &'static str,
+    &'static [VictimCharacteristic],
+    Option<u32>,
+);
+
 fn actors(b: &mut Builder) {
     use ActorKind::*;
     use VictimCharacteristic as Vc;
-    let list: &[(
-        &str,
-        ActorKind,
-        &str,
-        &str,
-        &[VictimCharacteristic],
-        Option<u32>,
-    )] = &[
+    let list: &[ActorRow] = &[
         (
             "actr_kong_raya",
             Person,
