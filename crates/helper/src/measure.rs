@@ -212,6 +212,9 @@ pub async fn answer(
     let job = validate(cfg, request)?;
     let mut opts = cfg.net.clone();
     opts.zero = Instant::now();
+    // The control needs the answer, not evidence of injection on its own
+    // path: no listening for late replies.
+    opts.dns_late_window = std::time::Duration::ZERO;
 
     // DNS.
     let (th_addrs, dns_failure) = match job.literal {

@@ -86,12 +86,25 @@ struct Flow {
 /// A lookup and the tags it is recorded with.
 type TaggedLookup = (DnsLookup, Vec<String>);
 
+/// A UDP lookup still listening for late replies; its final form (with
+/// them) replaces the early one when the measurement is assembled.
+type Listening = tokio::task::JoinHandle<DnsLookup>;
+
 /// DNS lookups made for one host, in priority order (system, UDP, DoH).
 struct Lookups {
     lookups: Vec<TaggedLookup>,
+    /// For each lookup still listening: its index in `lookups`.
+    listening: Vec<(usize, Listening)>,
 }
 
 impl Lookups {
+    fn empty() -> Self {
+        Lookups {
+            lookups: Vec::new(),
+            listening: Vec::new(),
+        }
+    }
+
     fn addresses(&self) -> Vec<IpAddr> {
         let mut out: Vec<IpAddr> = Vec::new();
         for (l, _) in &self.lookups {
@@ -113,20 +126,50 @@ impl Lookups {
             .next()
             .unwrap_or_else(|| netx::failure::DNS_NO_ANSWER.to_string())
     }
+
+    /// Waits for the late-reply windows to close and returns the complete
+    /// lookups.
+    async fn finish(mut self) -> Vec<TaggedLookup> {
+        for (i, handle) in self.listening.drain(..) {
+            if let (Ok(full), Some(slot)) = (handle.await, self.lookups.get_mut(i)) {
+                slot.0 = full;
+            }
+        }
+        self.lookups
+    }
+}
+
+/// One UDP lookup: returns as soon as the first reply is in, with the
+/// listening task when late replies may still come.
+async fn udp_lookup(
+    opts: netx::Options,
+    resolver: SocketAddr,
+    host: String,
+    qtype: QueryType,
+) -> Option<(DnsLookup, Option<Listening>)> {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let handle = tokio::spawn(async move {
+        netx::dns::lookup_udp_early(&opts, resolver, &host, qtype, Some(tx)).await
+    });
+    match rx.await {
+        Ok(early) => Some((early, Some(handle))),
+        // No valid reply: the lookup is already over.
+        Err(_) => handle.await.ok().map(|done| (done, None)),
+    }
 }
 
 async fn resolve(cfg: &ProbeConfig, opts: &netx::Options, host: &str, depth: usize) -> Lookups {
-    let mut set: JoinSet<(usize, DnsLookup)> = JoinSet::new();
+    let mut set: JoinSet<Option<(usize, DnsLookup, Option<Listening>)>> = JoinSet::new();
     let mut order = 0;
     if cfg.system_resolver {
         let (o, h) = (opts.clone(), host.to_string());
-        set.spawn(async move { (0, netx::dns::lookup_system(&o, &h).await) });
+        set.spawn(async move { Some((0, netx::dns::lookup_system(&o, &h).await, None)) });
     }
     for resolver in &cfg.udp_resolvers {
         for qtype in [QueryType::A, QueryType::Aaaa] {
             order += 1;
             let (o, h, r, n) = (opts.clone(), host.to_string(), *resolver, order);
-            set.spawn(async move { (n, netx::dns::lookup_udp(&o, r, &h, qtype).await) });
+            set.spawn(async move { udp_lookup(o, r, h, qtype).await.map(|(l, w)| (n, l, w)) });
         }
     }
     if let Some(doh) = &cfg.doh {
@@ -134,38 +177,36 @@ async fn resolve(cfg: &ProbeConfig, opts: &netx::Options, host: &str, depth: usi
             order += 1;
             let (o, h, d, n) = (opts.clone(), host.to_string(), doh.clone(), order);
             set.spawn(async move {
-                (
-                    n,
-                    netx::dns::lookup_doh(&o, &d.url, d.server, &h, qtype).await,
-                )
+                let lookup = netx::dns::lookup_doh(&o, &d.url, d.server, &h, qtype).await;
+                Some((n, lookup, None))
             });
         }
     }
     let mut results = Vec::new();
     while let Some(joined) = set.join_next().await {
-        if let Ok(r) = joined {
+        if let Ok(Some(r)) = joined {
             results.push(r);
         }
     }
-    results.sort_by_key(|(n, _)| *n);
+    results.sort_by_key(|(n, _, _)| *n);
     // The "classic" lookups are those of the probe's primary resolver, the
     // one OONI's v0.4-compatible verdict reads: the system resolver when it
     // is used, else the first UDP resolver (e.g. the ISP's, given with
     // `--resolver`). OONI tags them the same way.
     let primary = usize::from(!cfg.system_resolver);
     let depth_tag = format!("depth={depth}");
-    Lookups {
-        lookups: results
-            .into_iter()
-            .map(|(n, l)| {
-                let mut tags = vec![depth_tag.clone()];
-                if n == 0 || (primary == 1 && n <= 2) {
-                    tags.push("classic".to_string());
-                }
-                (l, tags)
-            })
-            .collect(),
+    let mut out = Lookups::empty();
+    for (i, (n, lookup, listening)) in results.into_iter().enumerate() {
+        let mut tags = vec![depth_tag.clone()];
+        if n == 0 || (primary == 1 && n <= 2) {
+            tags.push("classic".to_string());
+        }
+        out.lookups.push((lookup, tags));
+        if let Some(handle) = listening {
+            out.listening.push((i, handle));
+        }
     }
+    out
 }
 
 async fn run_flows(
@@ -273,9 +314,7 @@ pub async fn measure(
         _ => None,
     };
     let first = match literal {
-        Some(_) => Lookups {
-            lookups: Vec::new(),
-        },
+        Some(_) => Lookups::empty(),
         None => resolve(cfg, &opts, &host, 0).await,
     };
     let t_dns = opts.now();
@@ -308,25 +347,41 @@ pub async fn measure(
     let mut flows = run_flows(&opts, &host, endpoints).await;
     let t_flows = opts.now();
 
-    // 4. Fetch. The first hop uses the addresses already resolved, those
-    // that answered on the URL's port first; later hops resolve anew.
+    // 4. Fetch. The first hop goes only to addresses whose endpoint flow
+    // worked on the URL's port (TCP for http, verified TLS for https): the
+    // others already failed and recorded why, and trying them again would
+    // only wait out the same timeouts twice. Later hops resolve anew.
     let port = url.port_or_known_default().unwrap_or(80);
-    let mut first_hop: Vec<IpAddr> = flows
+    let https = url.scheme() == "https";
+    let on_port: Vec<&Flow> = flows
         .iter()
-        .filter(|f| f.endpoint.addr.port() == port && f.tcp.success())
+        .filter(|f| f.endpoint.addr.port() == port && f.endpoint.tls == https)
+        .collect();
+    let first_hop: Vec<IpAddr> = on_port
+        .iter()
+        .filter(|f| match (&f.tls, https) {
+            (Some(tls), true) => tls.success(),
+            (_, false) => f.tcp.success(),
+            (None, true) => false,
+        })
         .map(|f| f.endpoint.addr.ip())
         .collect();
-    for ip in &reachable {
-        if !first_hop.contains(ip) {
-            first_hop.push(*ip);
-        }
-    }
     let first_failure = if resolved.is_empty() {
         first.failure()
-    } else {
+    } else if reachable.is_empty() {
         DNS_BOGON_ERROR.to_string()
+    } else {
+        on_port
+            .iter()
+            .find_map(|f| {
+                f.tcp
+                    .failure
+                    .clone()
+                    .or_else(|| f.tls.as_ref().and_then(|t| t.failure.clone()))
+            })
+            .unwrap_or_else(|| netx::failure::GENERIC_TIMEOUT.to_string())
     };
-    let hop_lookups: Arc<Mutex<Vec<TaggedLookup>>> = Arc::new(Mutex::new(Vec::new()));
+    let hop_lookups: Arc<Mutex<Vec<Lookups>>> = Arc::new(Mutex::new(Vec::new()));
     let calls = Arc::new(Mutex::new(0usize));
     let original_host = host.clone();
     let fetch = {
@@ -367,7 +422,7 @@ pub async fn measure(
                 hop_lookups
                     .lock()
                     .unwrap_or_else(|p| p.into_inner())
-                    .extend(lookups.lookups);
+                    .push(lookups);
                 match (addrs.is_empty(), had_any) {
                     (false, _) => Ok(addrs),
                     (true, true) => Err(DNS_BOGON_ERROR.to_string()),
@@ -425,7 +480,8 @@ pub async fn measure(
             resp
         })
     });
-    let rec = Recorder::new(&own, cfg.asn_db.clone());
+    let rec = Recorder::new(cfg.asn_db.clone());
+    let scrubber = netx::Scrubber::new(own);
 
     let mut tk = WebConnectivityTestKeys {
         agent: "redirect".to_string().into(),
@@ -437,12 +493,14 @@ pub async fn measure(
     let mut queries = Vec::new();
     let mut duplicates = Vec::new();
     let mut events = Vec::new();
-    let all_lookups = first
-        .lookups
-        .iter()
-        .chain(hop_lookups.lock().unwrap_or_else(|p| p.into_inner()).iter())
-        .map(|(l, t)| (l.clone(), t.clone()))
-        .collect::<Vec<_>>();
+    // The late-reply windows have been listening all along; collect them.
+    let hops: Vec<Lookups> =
+        std::mem::take(&mut *hop_lookups.lock().unwrap_or_else(|p| p.into_inner()));
+    let dns_failure = first.failure();
+    let mut all_lookups = first.finish().await;
+    for hop in hops {
+        all_lookups.extend(hop.finish().await);
+    }
     for (lookup, tags) in &all_lookups {
         queries.push(rec.dns(lookup, tags));
         duplicates.extend(rec.late_replies(lookup, tags));
@@ -503,9 +561,7 @@ pub async fn measure(
         }
         Some(Err(failure)) => {
             tk.control = Nullable::Null;
-            tk.control_failure = Nullable::Present(model::Failure::from(
-                rec.scrubber().scrub(&failure).as_ref(),
-            ));
+            tk.control_failure = Nullable::Present(model::Failure::from(failure.as_str()));
         }
         None => {
             tk.control = Nullable::Null;
@@ -515,11 +571,11 @@ pub async fn measure(
         }
     }
     tk.dns_experiment_failure = match (&literal, resolved.is_empty()) {
-        (None, true) => Nullable::Present(model::Failure::from(first.failure().as_str())),
+        (None, true) => Nullable::Present(model::Failure::from(dns_failure.as_str())),
         _ => Nullable::Null,
     };
     tk.http_experiment_failure = match &fetch.failure {
-        Some(f) => Nullable::Present(model::Failure::from(rec.scrubber().scrub(f).as_ref())),
+        Some(f) => Nullable::Present(model::Failure::from(f.as_str())),
         None => Nullable::Null,
     };
     tk.x_dns_runtime = num(t_dns);
@@ -571,7 +627,7 @@ pub async fn measure(
         ..Default::default()
     };
     cfg.judge.judge(&mut m);
-    scrub_all(&mut m, rec.scrubber())?;
+    scrub_all(&mut m, &scrubber)?;
     Ok(m)
 }
 

@@ -1,0 +1,175 @@
+//! The lab's scenario table, measured end to end: `canary helper` and
+//! `canary probe` run as real processes against the censorship lab, and every
+//! row must get the verdict the table expects.
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+
+use canary_lab::{Lab, Scenario};
+use serde_json::Value;
+
+/// A `canary helper` child process, killed on drop.
+struct Helper {
+    child: Child,
+    url: String,
+}
+
+impl Drop for Helper {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start_helper(lab: &Lab) -> Helper {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_canary"))
+        .args(["helper", "--listen", "127.0.0.3:0", "--bind", "127.0.0.3"])
+        .args(["--resolver", &lab.control_resolver_addr().to_string()])
+        .args(["--ca-file", lab.ca_pem_path().to_str().expect("utf-8")])
+        .args(["--routable", lab.routable_cidr()])
+        .args([
+            "--tcp-timeout",
+            "2",
+            "--tls-timeout",
+            "2",
+            "--http-timeout",
+            "3",
+            "--dns-timeout",
+            "1",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("helper starts");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut line = String::new();
+    BufReader::new(stdout)
+        .read_line(&mut line)
+        .expect("helper says where it listens");
+    let url = line
+        .trim()
+        .rsplit(' ')
+        .next()
+        .expect("an address")
+        .to_string();
+    assert!(url.starts_with("http://127.0.0.3:"), "{line}");
+    Helper { child, url }
+}
+
+/// Runs the probe over `urls` and returns the measurements by input.
+fn probe(lab: &Lab, helper: &Helper, urls: &[String], out_dir: &Path) -> BTreeMap<String, Value> {
+    let out = out_dir.join("m.jsonl");
+    let status = Command::new(env!("CARGO_BIN_EXE_canary"))
+        .arg("probe")
+        .args(["--bind", "127.0.0.2", "--no-system-resolver"])
+        .args(["--resolver", &lab.isp_resolver_addr().to_string()])
+        .args(["--ca-file", lab.ca_pem_path().to_str().expect("utf-8")])
+        .args(["--routable", lab.routable_cidr()])
+        .args([
+            "--helper",
+            &helper.url,
+            "--probe-cc",
+            "KH",
+            "--probe-asn",
+            "AS38623",
+        ])
+        .args([
+            "--tcp-timeout",
+            "1",
+            "--tls-timeout",
+            "1",
+            "--http-timeout",
+            "3",
+            "--dns-timeout",
+            "1",
+        ])
+        .args([
+            "--concurrency",
+            "32",
+            "--output",
+            out.to_str().expect("utf-8"),
+        ])
+        .args(urls)
+        .stderr(Stdio::inherit())
+        .status()
+        .expect("probe runs");
+    assert!(status.success(), "probe exit status {status}");
+    let text = std::fs::read_to_string(&out).expect("output written");
+    // The probe's own address (its --bind, which the helper also saw and
+    // echoed) appears nowhere, and the helper's echo is not kept.
+    assert!(
+        !text.contains("127.0.0.2"),
+        "the probe's address leaked into its output"
+    );
+    assert!(
+        !text.contains("x_client_ip"),
+        "the helper's echo of the probe's address was kept"
+    );
+    // CANARY_KEEP_LAB_OUTPUT=FILE keeps the measurements for a closer look.
+    if let Some(keep) = std::env::var_os("CANARY_KEEP_LAB_OUTPUT") {
+        std::fs::write(keep, &text).expect("keep output");
+    }
+    text.lines()
+        .map(|l| {
+            let v: Value = serde_json::from_str(l).expect("a JSON line");
+            (v["input"].as_str().expect("input").to_string(), v)
+        })
+        .collect()
+}
+
+fn label(v: &Value) -> (Value, Value, String, String, String) {
+    let tk = &v["test_keys"];
+    let c = &tk["x_canary"];
+    let s = |x: &Value| x.as_str().unwrap_or("-").to_string();
+    (
+        tk["blocking"].clone(),
+        tk["accessible"].clone(),
+        s(&c["outcome"]),
+        s(&c["layer"]),
+        s(&c["kind"]),
+    )
+}
+
+fn expected(row: &Scenario) -> (Value, Value, String, String, String) {
+    let e = serde_json::to_value(row.expect).expect("serialisable");
+    let s = |x: &Value| x.as_str().unwrap_or("-").to_string();
+    (
+        e["blocking"].clone(),
+        e["accessible"].clone(),
+        s(&e["outcome"]),
+        s(&e["layer"]),
+        s(&e["kind"]),
+    )
+}
+
+#[test]
+fn every_lab_scenario_gets_its_expected_verdict_through_the_cli() {
+    let lab = Lab::start().expect("lab starts");
+    let helper = start_helper(&lab);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let urls: Vec<String> = lab.scenarios().iter().map(|s| s.url.clone()).collect();
+    let measured = probe(&lab, &helper, &urls, dir.path());
+    let mut wrong = Vec::new();
+    for row in lab.scenarios() {
+        let Some(m) = measured.get(&row.url) else {
+            wrong.push(format!("{}: not measured", row.name));
+            continue;
+        };
+        let (got, want) = (label(m), expected(row));
+        if got != want {
+            wrong.push(format!(
+                "{:<40} got {:?}\n{:<40} want {:?}\n{:<40} {}",
+                row.name, got, "", want, "", m["test_keys"]["x_canary"]["explanation"]
+            ));
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "{} of {} scenarios wrong:\n{}",
+        wrong.len(),
+        lab.scenarios().len(),
+        wrong.join("\n")
+    );
+}
