@@ -447,3 +447,49 @@ pub fn open_record<R: Record>(record: &mut R, ring: &KeyRing) -> Result<(), Erro
     }
     Ok(())
 }
+
+/// What `p` gets when opening a record: forbidden if `p` may not read it;
+/// a redacted copy (and no audit entry) if `p` may read it but not its
+/// sensitive fields; otherwise a copy with every sensitive field opened,
+/// and one `read_sensitive` audit entry per field revealed
+/// (`<record id>.<field>`). A field that does not open fails the whole
+/// call and reveals nothing.
+pub fn reveal<R: Record + Clone>(
+    record: &R,
+    p: &crate::policy::Principal,
+    ring: &KeyRing,
+    audit: &mut crate::chain::AuditLog,
+    at: time::OffsetDateTime,
+) -> Result<R, Error> {
+    use crate::policy::{can_read, can_read_sensitive, redact};
+    if !can_read(p, record.meta()) {
+        return Err(Error::Forbidden(format!(
+            "{} may not read {}",
+            p.describe(),
+            record.meta().id
+        )));
+    }
+    let mut out = redact(record, p);
+    if !can_read_sensitive(p, record.meta()) {
+        return Ok(out);
+    }
+    open_record(&mut out, ring)?;
+    let id = out.meta().id.clone();
+    let actor = p.user_id().unwrap_or("anonymous").to_owned();
+    let fields: Vec<&'static str> = out
+        .sensitive_fields_mut()
+        .into_iter()
+        .filter(|(_, f)| f.as_clear().is_some())
+        .map(|(name, _)| name)
+        .collect();
+    for field in fields {
+        audit.append(
+            actor.clone(),
+            crate::vocab::AuditAction::ReadSensitive,
+            format!("{id}.{field}"),
+            at,
+            format!("entity={}", R::ENTITY),
+        );
+    }
+    Ok(out)
+}

@@ -258,6 +258,11 @@ impl Dataset {
                 problems.push(format!("{} has versions not numbered 1, 2, 3…", m.id));
             }
         }
+        for i in &self.incidents {
+            if i.end.is_some_and(|end| end.date() < i.start.date()) {
+                problems.push(format!("{} ends before it starts", i.meta.id));
+            }
+        }
         let incidents = ids(&self.incidents, |r| r.meta.id.as_str());
         let acts = ids(&self.acts, |r| r.id.as_str());
         let actors = ids(&self.actors, |r| r.meta.id.as_str());

@@ -14,7 +14,7 @@
 //! | [`vocab`] | controlled vocabularies with English and Khmer labels |
 //! | [`meta`] | [`RecordMeta`]: ids, owner organisation, [`Visibility`], [`Status`] workflow state machine, [`Version`]s |
 //! | [`policy`] | [`Principal`], [`can_read`], [`can_write`], [`can_read_sensitive`], [`redact`] |
-//! | [`crypto`] | [`FieldKey`], [`KeyRing`], [`SensitiveField`]: XChaCha20-Poly1305 bound to entity/record/field |
+//! | [`crypto`] | [`FieldKey`], [`KeyRing`], [`SensitiveField`]: XChaCha20-Poly1305 bound to entity/record/field; [`reveal`]: open for an allowed reader and audit the read |
 //! | [`chain`] | hash-chained [`CustodyEvent`]s and [`AuditEntry`]s, [`verify_chain`] |
 //! | [`files`] | content-addressed evidence [`ObjectStore`] (`objects/ab/cdef…`), key files |
 //! | [`dataset`] | [`Dataset`]: validation, per-principal views |
@@ -98,7 +98,7 @@ pub use chain::{
     ChainError, ChainHead, Chained, CustodyEvent,
 };
 pub use crypto::{
-    open_record, seal_record, FieldContext, FieldKey, KeyRing, SealedText, SensitiveField,
+    open_record, reveal, seal_record, FieldContext, FieldKey, KeyRing, SealedText, SensitiveField,
 };
 pub use dataset::Dataset;
 pub use dates::FuzzyDate;

@@ -265,3 +265,61 @@ proptest! {
         prop_assert!(sealed.open(&KeyRing::new(FieldKey::from_bytes(1, k2)), c).is_err());
     }
 }
+
+#[test]
+fn revealing_sensitive_fields_is_allowed_per_role_and_audited() {
+    let ring = ring(1, 1);
+    let mut a = actor("actr_1", ORG_A, Visibility::Coalition, Status::Verified);
+    seal_record(&mut a, &ring).unwrap();
+    // (principal, outcome: Some(clear?) or None for forbidden, audit entries)
+    let cases = [
+        (user(ORG_A, Role::Analyst), Some(true), 2),
+        (user(ORG_A, Role::Admin), Some(true), 2),
+        (user(ORG_A, Role::Viewer), Some(false), 0),
+        (user(ORG_B, Role::Admin), Some(false), 0),
+        (Principal::Anonymous, None, 0),
+    ];
+    for (p, outcome, entries) in cases {
+        let mut audit = AuditLog::new();
+        let r = reveal(&a, &p, &ring, &mut audit, T0);
+        match (outcome, r) {
+            (None, Err(Error::Forbidden(_))) => {}
+            (Some(clear), Ok(shown)) => {
+                let state = shown.identity.as_ref().unwrap().state();
+                assert_eq!(
+                    state,
+                    if clear { "clear" } else { "redacted" },
+                    "{}",
+                    p.describe()
+                );
+            }
+            (o, r) => panic!("{}: expected {o:?}, got {r:?}", p.describe()),
+        }
+        assert_eq!(audit.entries().len(), entries, "{}", p.describe());
+        if entries > 0 {
+            let objects: Vec<&str> = audit.entries().iter().map(|e| e.object.as_str()).collect();
+            assert_eq!(objects, vec!["actr_1.identity", "actr_1.contact"]);
+            assert!(audit
+                .entries()
+                .iter()
+                .all(|e| e.action == AuditAction::ReadSensitive));
+            audit.verify().unwrap();
+        }
+    }
+    // With the wrong key nothing is revealed and nothing is logged as read.
+    let mut audit = AuditLog::new();
+    let err = reveal(
+        &a,
+        &user(ORG_A, Role::Analyst),
+        &super_wrong_ring(),
+        &mut audit,
+        T0,
+    )
+    .unwrap_err();
+    assert!(matches!(err, Error::Decrypt { .. }));
+    assert!(audit.entries().is_empty());
+}
+
+fn super_wrong_ring() -> KeyRing {
+    ring(1, 99)
+}

@@ -147,6 +147,11 @@ fn import_rejects_inconsistent_or_hostile_input() {
             ),
             "too short",
         ),
+        (
+            "incident ending before it starts",
+            good.replace("\"end\": \"2023-08\"", "\"end\": \"2022-08\""),
+            "ends before it starts",
+        ),
         ("not JSON", "{".to_owned(), "json"),
     ];
     for (name, text, needle) in cases {
@@ -298,4 +303,24 @@ fn view_of_a_coalition_member_keeps_custody_chains_verifiable() {
     assert_eq!(view.evidence[0].provenance, Some(SensitiveField::Redacted));
     assert_eq!(view.evidence[0].linked_ids, vec!["inc_a_published"]);
     view.verify_custody().unwrap();
+}
+
+mod prop {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Any text in any string field survives CSV exactly (commas,
+        /// quotes, new lines, JSON look-alikes, Khmer, empty strings).
+        #[test]
+        fn any_text_survives_csv(title in ".{0,40}", summary in "[\"\\[\\]{},\n0-9a-z ]{0,20}", tag in "(true|false|null|[0-9]{1,3}|\"x\"|)") {
+            let mut ds = dataset();
+            ds.incidents[0].title = title;
+            ds.incidents[0].summary = summary;
+            ds.incidents[0].tags = vec![tag.clone()];
+            ds.incidents[1].unverified_note = Some(tag);
+            let back = from_csv(&to_csv(&ds).unwrap()).unwrap();
+            prop_assert_eq!(back, ds);
+        }
+    }
 }
