@@ -108,49 +108,69 @@ where
 }
 
 /// The blocked-now query (see [`Store::blocked_now`]).
+///
+/// Both paths build `b(domain, probe_asn, last_time, last_ok)`: the pairs
+/// whose latest decisive measurement in the window is blocked, with its
+/// time and the time of the last ok before it. Without an upper bound
+/// (`to`), `pairs.last_ok`/`pairs.last_blocked` (kept by ingest and
+/// reanalysis) answer that directly; with one, each pair's latest
+/// decisive measurement before `to` is looked up in the index.
 fn push_blocked_now<DB: Database>(qb: &mut QueryBuilder<DB>, country: &str, f: &Filters, w: &Window)
 where
     for<'q> i64: Encode<'q, DB> + Type<DB>,
     for<'q> String: Encode<'q, DB> + Type<DB>,
 {
-    // 1. per (domain, ASN) of the country: the latest decisive (ok or
-    //    blocked) measurement in the window; on equal times, ok wins.
+    if w.to.is_none() {
+        qb.push(
+            "WITH b AS (SELECT p.domain AS domain, p.probe_asn AS probe_asn, \
+             p.last_blocked AS last_time, p.last_ok AS last_ok FROM pairs p \
+             WHERE p.last_blocked IS NOT NULL \
+             AND (p.last_ok IS NULL OR p.last_blocked > p.last_ok) AND p.probe_cc = ",
+        )
+        .push_bind(country.to_owned());
+        if let Some(from) = w.from {
+            qb.push(" AND p.last_blocked >= ").push_bind(from);
+        }
+        push_eq_int(qb, "p.probe_asn", f.asn.map(i64::from));
+        push_eq_text(qb, "p.category_code", f.category.as_deref());
+        qb.push("), ");
+    } else {
+        // per pair: the latest decisive (ok or blocked) measurement in the
+        // window; on equal times, ok wins (index order: time, outcome)
+        qb.push(
+            "WITH latest AS (SELECT p.domain AS domain, p.probe_asn AS probe_asn, \
+             (SELECT m.seq FROM measurements m WHERE m.probe_cc = p.probe_cc \
+             AND m.domain = p.domain AND m.probe_asn = p.probe_asn \
+             AND m.outcome IN ('ok', 'blocked')",
+        );
+        push_time(qb, "m.measurement_start_time", w.from, w.to);
+        qb.push(
+            " ORDER BY m.measurement_start_time DESC, m.outcome DESC LIMIT 1) AS last_seq \
+             FROM pairs p WHERE p.probe_cc = ",
+        )
+        .push_bind(country.to_owned());
+        push_eq_int(qb, "p.probe_asn", f.asn.map(i64::from));
+        push_eq_text(qb, "p.category_code", f.category.as_deref());
+        qb.push(
+            "), b AS (SELECT l.domain AS domain, l.probe_asn AS probe_asn, \
+             m.measurement_start_time AS last_time, \
+             (SELECT MAX(o.measurement_start_time) FROM measurements o WHERE o.probe_cc = ",
+        )
+        .push_bind(country.to_owned());
+        qb.push(
+            " AND o.domain = l.domain AND o.probe_asn = l.probe_asn AND o.outcome = 'ok' \
+             AND o.measurement_start_time < m.measurement_start_time) AS last_ok \
+             FROM latest l JOIN measurements m ON m.seq = l.last_seq \
+             WHERE m.outcome = 'blocked'), ",
+        );
+    }
+    // the current run: blocked measurements after the last ok (index-only:
+    // outcome and confirmed are in the index)
     qb.push(
-        "WITH latest AS (SELECT p.domain AS domain, p.probe_asn AS probe_asn, \
-         (SELECT m.id FROM measurements m WHERE m.probe_cc = p.probe_cc \
-         AND m.domain = p.domain AND m.probe_asn = p.probe_asn \
-         AND m.outcome IN ('ok', 'blocked')",
-    );
-    push_time(qb, "m.measurement_start_time", w.from, w.to);
-    qb.push(
-        " ORDER BY m.measurement_start_time DESC, m.outcome DESC LIMIT 1) AS last_id \
-         FROM pairs p WHERE p.probe_cc = ",
-    )
-    .push_bind(country.to_owned());
-    push_eq_int(qb, "p.probe_asn", f.asn.map(i64::from));
-    push_eq_text(qb, "p.category_code", f.category.as_deref());
-    // 2. keep the pairs whose latest is blocked; find the last ok before it
-    qb.push(
-        "), blocked AS (SELECT l.domain AS domain, l.probe_asn AS probe_asn, \
-         m.id AS last_id, m.measurement_start_time AS last_time, \
-         (SELECT MAX(o.measurement_start_time) FROM measurements o WHERE o.probe_cc = ",
-    )
-    .push_bind(country.to_owned());
-    qb.push(
-        " AND o.domain = l.domain AND o.probe_asn = l.probe_asn AND o.outcome = 'ok' \
-         AND o.measurement_start_time < m.measurement_start_time",
-    );
-    push_time(qb, "o.measurement_start_time", w.from, None);
-    qb.push(
-        ") AS last_ok FROM latest l JOIN measurements m ON m.id = l.last_id \
-         WHERE m.outcome = 'blocked'), ",
-    );
-    // 3. the current run: blocked measurements after the last ok
-    qb.push(
-        "runs AS (SELECT b.domain AS domain, b.probe_asn AS probe_asn, b.last_id AS last_id, \
-         b.last_time AS last_time, MIN(r.measurement_start_time) AS since, \
-         COUNT(*) AS run_len, CAST(MAX(rv.confirmed) AS BIGINT) AS confirmed \
-         FROM blocked b JOIN measurements r ON r.probe_cc = ",
+        "runs AS (SELECT b.domain AS domain, b.probe_asn AS probe_asn, b.last_time AS last_time, \
+         MIN(r.measurement_start_time) AS since, COUNT(*) AS run_len, \
+         CAST(MAX(r.confirmed) AS BIGINT) AS confirmed \
+         FROM b JOIN measurements r ON r.probe_cc = ",
     )
     .push_bind(country.to_owned());
     qb.push(
@@ -159,13 +179,22 @@ where
          AND (b.last_ok IS NULL OR r.measurement_start_time > b.last_ok)",
     );
     push_time(qb, "r.measurement_start_time", w.from, None);
+    // the latest blocked measurement (of several in the same second: the
+    // last one stored) gives the id, layer and kind
     qb.push(
-        " JOIN verdicts rv ON rv.measurement_id = r.id \
-         GROUP BY b.domain, b.probe_asn, b.last_id, b.last_time) \
+        " GROUP BY b.domain, b.probe_asn, b.last_time) \
          SELECT runs.domain AS domain, runs.probe_asn AS probe_asn, n.name AS network_name, \
-         runs.last_id AS last_id, runs.last_time AS last_time, runs.since AS since, \
+         lm.id AS last_id, runs.last_time AS last_time, runs.since AS since, \
          runs.run_len AS run_len, runs.confirmed AS confirmed, v.layer AS layer, v.kind AS kind \
-         FROM runs JOIN verdicts v ON v.measurement_id = runs.last_id \
+         FROM runs JOIN measurements lm ON lm.seq = (SELECT x.seq FROM measurements x \
+         WHERE x.probe_cc = ",
+    )
+    .push_bind(country.to_owned());
+    qb.push(
+        " AND x.domain = runs.domain AND x.probe_asn = runs.probe_asn \
+         AND x.measurement_start_time = runs.last_time AND x.outcome = 'blocked' \
+         ORDER BY x.seq DESC LIMIT 1) \
+         JOIN verdicts v ON v.measurement_seq = lm.seq \
          LEFT JOIN networks n ON n.asn = runs.probe_asn \
          ORDER BY runs.domain, runs.probe_asn",
     );
@@ -471,7 +500,7 @@ impl Store {
             let mut qb = QueryBuilder::<Db>::new(
                 "SELECT m.measurement_start_time / 86400 AS day, m.probe_asn, m.outcome, \
                  CASE WHEN m.outcome = 'blocked' THEN v.layer ELSE NULL END AS layer, \
-                 COUNT(*) AS n FROM measurements m JOIN verdicts v ON v.measurement_id = m.id \
+                 COUNT(*) AS n FROM measurements m JOIN verdicts v ON v.measurement_seq = m.seq \
                  WHERE m.domain = ",
             );
             qb.push_bind(domain.to_owned());
@@ -520,7 +549,7 @@ impl Store {
         let row: Option<FullRow> = with_backend!(self, pool, Db => {
             let mut qb = QueryBuilder::<Db>::new(format!(
                 "SELECT {INFO_COLUMNS}, m.raw_zstd, m.raw_len FROM measurements m \
-                 JOIN verdicts v ON v.measurement_id = m.id WHERE m.id = "
+                 JOIN verdicts v ON v.measurement_seq = m.seq WHERE m.id = "
             ));
             qb.push_bind(id.to_owned());
             qb.build_query_as().fetch_optional(pool).await?
@@ -581,7 +610,7 @@ impl Store {
         let rows: Vec<InfoRow> = with_backend!(self, pool, Db => {
             let mut qb = QueryBuilder::<Db>::new(format!(
                 "SELECT {INFO_COLUMNS} FROM measurements m \
-                 JOIN verdicts v ON v.measurement_id = m.id WHERE 1 = 1"
+                 JOIN verdicts v ON v.measurement_seq = m.seq WHERE 1 = 1"
             ));
             push_eq_text(&mut qb, "m.probe_cc", selection.country.as_deref());
             push_eq_int(&mut qb, "m.probe_asn", selection.asn.map(i64::from));

@@ -1,6 +1,6 @@
 //! [`Store`]: opening, ingest, reanalysis, networks and events.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::str::FromStr;
 use std::time::{Duration, Instant};
 
@@ -157,7 +157,8 @@ impl Store {
             .foreign_keys(true)
             .busy_timeout(SQLITE_BUSY_TIMEOUT)
             .pragma("cache_size", "-65536")
-            .pragma("temp_store", "memory");
+            .pragma("temp_store", "memory")
+            .pragma("mmap_size", "1073741824");
         options = if memory {
             options.in_memory(true)
         } else {
@@ -178,6 +179,31 @@ impl Store {
         Ok(Store {
             backend: Backend::Sqlite(pool),
         })
+    }
+
+    /// Refreshes the planner's statistics (SQLite `ANALYZE` + `PRAGMA
+    /// optimize`; PostgreSQL `VACUUM ANALYZE`, which also makes index-only
+    /// scans possible). Call it after a large import.
+    pub async fn optimize(&self) -> Result<(), StoreError> {
+        match &self.backend {
+            Backend::Sqlite(pool) => {
+                sqlx::query("ANALYZE").execute(pool).await?;
+                sqlx::query("PRAGMA optimize").execute(pool).await?;
+            }
+            Backend::Postgres(pool) => {
+                for table in [
+                    "VACUUM ANALYZE measurements",
+                    "VACUUM ANALYZE verdicts",
+                    "VACUUM ANALYZE pairs",
+                    "VACUUM ANALYZE daily_stats",
+                    "VACUUM ANALYZE networks",
+                    "VACUUM ANALYZE blocking_events",
+                ] {
+                    sqlx::query(table).execute(pool).await?;
+                }
+            }
+        }
+        Ok(())
     }
 
     /// `"sqlite"` or `"postgres"`.
@@ -214,7 +240,7 @@ impl Store {
     pub async fn insert_batch(&self, batch: &[NewMeasurement]) -> Result<InsertReport, StoreError> {
         let started = Instant::now();
         let mut seen = HashSet::with_capacity(batch.len());
-        let mut rows = Vec::with_capacity(batch.len());
+        let mut unique = Vec::with_capacity(batch.len());
         let mut duplicates = 0u64;
         for m in batch {
             validate(m)?;
@@ -222,8 +248,9 @@ impl Store {
                 duplicates += 1;
                 continue;
             }
-            rows.push(PreparedRow::new(m)?);
+            unique.push(m);
         }
+        let rows = prepare_rows(&unique)?;
         if rows.is_empty() {
             return Ok(InsertReport {
                 inserted: 0,
@@ -233,13 +260,13 @@ impl Store {
         let received_at = OffsetDateTime::now_utc().unix_timestamp();
         let inserted = with_backend!(self, pool, Db => {
             let mut tx = pool.begin_write().await?;
-            let mut fresh: HashSet<String> = HashSet::with_capacity(rows.len());
+            let mut fresh: HashMap<String, i64> = HashMap::with_capacity(rows.len());
             for chunk in rows.chunks(ROWS_PER_STATEMENT) {
                 let mut qb = QueryBuilder::<Db>::new(
                     "INSERT INTO measurements (id, report_id, test_name, test_version, input, \
                      domain, probe_cc, probe_asn, probe_network_name, resolver_asn, \
                      measurement_start_time, software_name, software_version, category_code, \
-                     outcome, raw_zstd, raw_len, received_at) ",
+                     outcome, confirmed, raw_zstd, raw_len, received_at) ",
                 );
                 qb.push_values(chunk, |mut b, r| {
                     let m = r.m;
@@ -258,26 +285,29 @@ impl Store {
                         .push_bind(m.software_version.clone())
                         .push_bind(m.category_code.clone())
                         .push_bind(m.verdict.outcome.as_str())
+                        .push_bind(i16::from(m.verdict.confirmed))
                         .push_bind(r.raw_zstd.clone())
                         .push_bind(r.raw_len)
                         .push_bind(received_at);
                 });
-                qb.push(" ON CONFLICT (id) DO NOTHING RETURNING id");
-                let ids: Vec<(String,)> = qb.build_query_as().fetch_all(&mut *tx).await?;
-                fresh.extend(ids.into_iter().map(|(id,)| id));
+                qb.push(" ON CONFLICT (id) DO NOTHING RETURNING id, seq");
+                let ids: Vec<(String, i64)> = qb.build_query_as().fetch_all(&mut *tx).await?;
+                fresh.extend(ids);
             }
-            let new_rows: Vec<&PreparedRow<'_>> =
-                rows.iter().filter(|r| fresh.contains(&r.m.id)).collect();
+            let new_rows: Vec<(i64, &PreparedRow<'_>)> = rows
+                .iter()
+                .filter_map(|r| fresh.get(&r.m.id).map(|seq| (*seq, r)))
+                .collect();
 
             for chunk in new_rows.chunks(ROWS_PER_STATEMENT) {
                 let mut qb = QueryBuilder::<Db>::new(
-                    "INSERT INTO verdicts (measurement_id, rules_version, blocking, accessible, \
+                    "INSERT INTO verdicts (measurement_seq, rules_version, blocking, accessible, \
                      outcome, layer, kind, confirmed, fingerprint, explanation, rules_fired, \
                      analysed_at) ",
                 );
-                qb.push_values(chunk, |mut b, r| {
+                qb.push_values(chunk, |mut b, (seq, r)| {
                     let v = VerdictColumns::new(&r.m.verdict);
-                    b.push_bind(r.m.id.clone())
+                    b.push_bind(*seq)
                         .push_bind(v.rules_version)
                         .push_bind(v.blocking)
                         .push_bind(v.accessible)
@@ -293,20 +323,29 @@ impl Store {
                 qb.build().execute(&mut *tx).await?;
             }
 
-            // (country, ASN, domain) pairs, with the latest known category
-            let mut pairs: BTreeMap<(&str, i64, &str), Option<&str>> = BTreeMap::new();
+            // (country, ASN, domain) pairs: latest known category, latest ok
+            // and latest blocked times
+            let mut pairs: BTreeMap<(&str, i64, &str), PairUpdate<'_>> = BTreeMap::new();
             // per-day counts
             let mut stats: BTreeMap<StatKey, (i64, i64)> = BTreeMap::new();
             // network names first seen in measurements
             let mut networks: BTreeMap<i64, &str> = BTreeMap::new();
-            for r in &new_rows {
+            for (_, r) in &new_rows {
                 let m = r.m;
                 if let Some(domain) = m.domain.as_deref() {
                     let slot = pairs
                         .entry((m.probe_cc.as_str(), i64::from(m.probe_asn), domain))
                         .or_default();
                     if m.category_code.is_some() {
-                        *slot = m.category_code.as_deref();
+                        slot.category = m.category_code.as_deref();
+                    }
+                    let latest = match m.verdict.outcome {
+                        Outcome::Ok => Some(&mut slot.last_ok),
+                        Outcome::Blocked => Some(&mut slot.last_blocked),
+                        Outcome::Down | Outcome::Unknown => None,
+                    };
+                    if let Some(latest) = latest {
+                        *latest = (*latest).max(Some(r.start));
                     }
                 }
                 let cell = stats.entry(StatKey::of(m, r.start)).or_default();
@@ -319,19 +358,25 @@ impl Store {
             let pairs: Vec<_> = pairs.into_iter().collect();
             for chunk in pairs.chunks(ROWS_PER_STATEMENT) {
                 let mut qb = QueryBuilder::<Db>::new(
-                    "INSERT INTO pairs (probe_cc, probe_asn, domain, category_code) ",
+                    "INSERT INTO pairs (probe_cc, probe_asn, domain, category_code, last_ok, \
+                     last_blocked) ",
                 );
-                qb.push_values(chunk, |mut b, ((cc, asn, domain), category)| {
+                qb.push_values(chunk, |mut b, ((cc, asn, domain), u)| {
                     b.push_bind(cc.to_string())
                         .push_bind(*asn)
                         .push_bind(domain.to_string())
-                        .push_bind(category.map(str::to_owned));
+                        .push_bind(u.category.map(str::to_owned))
+                        .push_bind(u.last_ok)
+                        .push_bind(u.last_blocked);
                 });
+                // later of two nullable times, written so both dialects agree
                 qb.push(
-                    " ON CONFLICT (probe_cc, probe_asn, domain) DO UPDATE \
-                     SET category_code = excluded.category_code \
-                     WHERE excluded.category_code IS NOT NULL \
-                     AND pairs.category_code IS DISTINCT FROM excluded.category_code",
+                    " ON CONFLICT (probe_cc, probe_asn, domain) DO UPDATE SET \
+                     category_code = COALESCE(excluded.category_code, pairs.category_code), \
+                     last_ok = COALESCE(CASE WHEN excluded.last_ok > pairs.last_ok \
+                       THEN excluded.last_ok ELSE pairs.last_ok END, excluded.last_ok), \
+                     last_blocked = COALESCE(CASE WHEN excluded.last_blocked > pairs.last_blocked \
+                       THEN excluded.last_blocked ELSE pairs.last_blocked END, excluded.last_blocked)",
                 );
                 qb.build().execute(&mut *tx).await?;
             }
@@ -453,10 +498,10 @@ impl Store {
             let mut current: HashMap<String, CurrentRow> = HashMap::with_capacity(ids.len());
             for chunk in ids.chunks(ROWS_PER_STATEMENT) {
                 let mut qb = QueryBuilder::<Db>::new(
-                    "SELECT m.id, m.probe_cc, m.probe_asn, m.category_code, \
+                    "SELECT m.seq, m.id, m.probe_cc, m.probe_asn, m.domain, m.category_code, \
                      m.measurement_start_time, v.rules_version, v.blocking, v.accessible, \
                      v.outcome, v.layer, v.kind, v.confirmed, v.fingerprint, v.explanation, \
-                     v.rules_fired FROM measurements m JOIN verdicts v ON v.measurement_id = m.id \
+                     v.rules_fired FROM measurements m JOIN verdicts v ON v.measurement_seq = m.seq \
                      WHERE m.id IN (",
                 );
                 let mut sep = qb.separated(", ");
@@ -468,6 +513,7 @@ impl Store {
                 current.extend(rows.into_iter().map(|r| (r.id.clone(), r)));
             }
             let mut deltas: BTreeMap<StatKey, (i64, i64)> = BTreeMap::new();
+            let mut touched_pairs: BTreeSet<(String, i64, String)> = BTreeSet::new();
             for (id, new) in &latest {
                 let Some(row) = current.get(*id) else {
                     report.missing += 1;
@@ -500,7 +546,7 @@ impl Store {
                     "UPDATE verdicts SET rules_version = $1, blocking = $2, accessible = $3, \
                      outcome = $4, layer = $5, kind = $6, confirmed = $7, fingerprint = $8, \
                      explanation = $9, rules_fired = $10, analysed_at = $11 \
-                     WHERE measurement_id = $12",
+                     WHERE measurement_seq = $12",
                 )
                 .bind(v.rules_version)
                 .bind(v.blocking)
@@ -513,15 +559,19 @@ impl Store {
                 .bind(v.explanation)
                 .bind(v.rules_fired)
                 .bind(now)
-                .bind(id.to_string())
+                .bind(row.seq)
                 .execute(&mut *tx)
                 .await?;
-                if old.outcome != new.outcome {
-                    sqlx::query("UPDATE measurements SET outcome = $1 WHERE id = $2")
+                if (old.outcome, old.confirmed) != (new.outcome, new.confirmed) {
+                    sqlx::query("UPDATE measurements SET outcome = $1, confirmed = $2 WHERE seq = $3")
                         .bind(new.outcome.as_str())
-                        .bind(id.to_string())
+                        .bind(i16::from(new.confirmed))
+                        .bind(row.seq)
                         .execute(&mut *tx)
                         .await?;
+                }
+                if let (Some(domain), true) = (&row.domain, old.outcome != new.outcome) {
+                    touched_pairs.insert((row.probe_cc.clone(), row.probe_asn, domain.clone()));
                 }
                 let day = row.measurement_start_time.div_euclid(SECONDS_PER_DAY);
                 let base = StatKey {
@@ -574,6 +624,23 @@ impl Store {
                     .execute(&mut *tx)
                     .await?;
                 }
+            }
+            for (cc, asn, domain) in &touched_pairs {
+                sqlx::query(
+                    "UPDATE pairs SET \
+                     last_ok = (SELECT MAX(m.measurement_start_time) FROM measurements m \
+                       WHERE m.probe_cc = $1 AND m.domain = $3 AND m.probe_asn = $2 \
+                       AND m.outcome = 'ok'), \
+                     last_blocked = (SELECT MAX(m.measurement_start_time) FROM measurements m \
+                       WHERE m.probe_cc = $1 AND m.domain = $3 AND m.probe_asn = $2 \
+                       AND m.outcome = 'blocked') \
+                     WHERE probe_cc = $1 AND probe_asn = $2 AND domain = $3",
+                )
+                .bind(cc.clone())
+                .bind(*asn)
+                .bind(domain.clone())
+                .execute(&mut *tx)
+                .await?;
             }
             tx.commit().await?;
         });
@@ -635,12 +702,50 @@ impl Store {
     }
 }
 
+/// What one batch changes in a `pairs` row.
+#[derive(Default)]
+struct PairUpdate<'a> {
+    category: Option<&'a str>,
+    last_ok: Option<i64>,
+    last_blocked: Option<i64>,
+}
+
 /// One validated measurement with its compressed raw JSON.
 struct PreparedRow<'a> {
     m: &'a NewMeasurement,
     start: i64,
     raw_zstd: Vec<u8>,
     raw_len: i64,
+}
+
+/// Compresses the raw measurements; large batches are split over the
+/// machine's cores (scoped threads: the caller's thread waits for them).
+fn prepare_rows<'a>(batch: &[&'a NewMeasurement]) -> Result<Vec<PreparedRow<'a>>, StoreError> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
+    if threads < 2 || batch.len() < 512 {
+        return batch.iter().map(|m| PreparedRow::new(m)).collect();
+    }
+    let chunk = batch.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = batch
+            .chunks(chunk)
+            .map(|part| {
+                scope.spawn(move || {
+                    part.iter()
+                        .map(|m| PreparedRow::new(m))
+                        .collect::<Result<Vec<_>, _>>()
+                })
+            })
+            .collect();
+        let mut rows = Vec::with_capacity(batch.len());
+        for h in handles {
+            match h.join() {
+                Ok(part) => rows.extend(part?),
+                Err(_) => return Err(StoreError::invalid("batch", "compression thread panicked")),
+            }
+        }
+        Ok(rows)
+    })
 }
 
 impl<'a> PreparedRow<'a> {
@@ -773,9 +878,11 @@ impl VerdictRow {
 
 #[derive(sqlx::FromRow)]
 struct CurrentRow {
+    seq: i64,
     id: String,
     probe_cc: String,
     probe_asn: i64,
+    domain: Option<String>,
     category_code: Option<String>,
     measurement_start_time: i64,
     #[sqlx(flatten)]

@@ -312,6 +312,16 @@ async fn blocked_now_follows_the_latest_decisive_verdict(h: &Harness) {
     for (name, cc, filters, want) in cases {
         let got = h.store.blocked_now(cc, &filters).await.unwrap();
         assert_eq!(sites(&got), expect(&want), "{name}");
+        // without an end, the answer comes from the per-pair latest times;
+        // with one, from the index: both must agree
+        if filters.to.is_none() {
+            let bounded = Filters {
+                to: Some(at("2100-01-01 00:00")),
+                ..filters.clone()
+            };
+            let slow = h.store.blocked_now(cc, &bounded).await.unwrap();
+            assert_eq!(slow, got, "{name}: both evaluation paths agree");
+        }
     }
     let got = h
         .store
@@ -675,6 +685,13 @@ async fn reanalysis_replaces_changed_verdicts_and_keeps_history(h: &Harness) {
             2
         )])
     );
+    let bounded = Filters {
+        asn: Some(200),
+        to: Some(at("2100-01-01 00:00")),
+        ..Filters::default()
+    };
+    let slow = h.store.blocked_now("KH", &bounded).await.unwrap();
+    assert_eq!(slow, blocked, "both evaluation paths follow reanalysis");
     let series = h
         .store
         .blocked_share_series(
@@ -704,6 +721,14 @@ async fn reanalysis_replaces_changed_verdicts_and_keeps_history(h: &Harness) {
         .replace_verdicts(&[("m6".into(), verdict(Fine, None, false))])
         .await
         .unwrap();
+    let a200 = Filters {
+        asn: Some(200),
+        ..Filters::default()
+    };
+    assert!(
+        h.store.blocked_now("KH", &a200).await.unwrap().is_empty(),
+        "ok again"
+    );
     let series = h
         .store
         .blocked_share_series("KH", &Filters::default())

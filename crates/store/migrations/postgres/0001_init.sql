@@ -10,7 +10,9 @@ CREATE TABLE networks (
 );
 
 CREATE TABLE measurements (
-    id                     TEXT PRIMARY KEY NOT NULL,
+    -- internal key: rows and verdicts are appended in arrival order
+    seq                    BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    id                     TEXT NOT NULL UNIQUE,
     report_id              TEXT,
     test_name              TEXT NOT NULL,
     test_version           TEXT,
@@ -24,19 +26,20 @@ CREATE TABLE measurements (
     software_name          TEXT,
     software_version       TEXT,
     category_code          TEXT,
-    -- copy of verdicts.outcome, kept in the same transaction, so that the
-    -- "latest verdict per (domain, ASN)" look-ups are index-only
+    -- copies of verdicts.outcome and verdicts.confirmed, kept in the same
+    -- transaction, so that the blocked-now look-ups are index-only
     outcome                TEXT NOT NULL,
+    confirmed              SMALLINT NOT NULL,
     raw_zstd               BYTEA NOT NULL,
     raw_len                BIGINT NOT NULL,
     received_at            BIGINT NOT NULL
 );
-CREATE INDEX measurements_pair_time ON measurements (probe_cc, domain, probe_asn, measurement_start_time, outcome);
+CREATE INDEX measurements_pair_time ON measurements (probe_cc, domain, probe_asn, measurement_start_time, outcome, confirmed);
 CREATE INDEX measurements_cc_time ON measurements (probe_cc, measurement_start_time);
 CREATE INDEX measurements_domain_time ON measurements (domain, measurement_start_time);
 
 CREATE TABLE verdicts (
-    measurement_id TEXT PRIMARY KEY NOT NULL REFERENCES measurements (id) ON DELETE CASCADE,
+    measurement_seq BIGINT PRIMARY KEY REFERENCES measurements (seq) ON DELETE CASCADE,
     rules_version  TEXT NOT NULL,
     blocking       TEXT,
     accessible     SMALLINT,
@@ -64,11 +67,14 @@ CREATE TABLE verdict_history (
 CREATE INDEX verdict_history_measurement ON verdict_history (measurement_id);
 
 -- every (country, ASN, domain) ever measured, with the domain's test-list category
+-- and the times of its latest ok and latest blocked measurement
 CREATE TABLE pairs (
     probe_cc      TEXT NOT NULL,
     probe_asn     BIGINT NOT NULL,
     domain        TEXT NOT NULL,
     category_code TEXT,
+    last_ok       BIGINT,
+    last_blocked  BIGINT,
     PRIMARY KEY (probe_cc, probe_asn, domain)
 );
 
