@@ -89,6 +89,7 @@
 
 #![deny(missing_docs)]
 
+pub mod accounts;
 mod error;
 mod queries;
 mod store;
