@@ -2,89 +2,20 @@
 //! `canary probe` run as real processes against the censorship lab, and every
 //! row must get the verdict the table expects.
 
+mod common;
+
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
 
 use canary_lab::{Lab, Scenario};
+use common::Helper;
 use serde_json::Value;
-
-/// A `canary helper` child process, killed on drop.
-struct Helper {
-    child: Child,
-    url: String,
-}
-
-impl Drop for Helper {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start_helper(lab: &Lab) -> Helper {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_canary"))
-        .args(["helper", "--listen", "127.0.0.3:0", "--bind", "127.0.0.3"])
-        .args(["--resolver", &lab.control_resolver_addr().to_string()])
-        .args(["--ca-file", lab.ca_pem_path().to_str().expect("utf-8")])
-        .args(["--routable", lab.routable_cidr()])
-        .args([
-            "--tcp-timeout",
-            "2",
-            "--tls-timeout",
-            "2",
-            "--http-timeout",
-            "3",
-            "--dns-timeout",
-            "1",
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("helper starts");
-    let stdout = child.stdout.take().expect("stdout");
-    let mut line = String::new();
-    BufReader::new(stdout)
-        .read_line(&mut line)
-        .expect("helper says where it listens");
-    let url = line
-        .trim()
-        .rsplit(' ')
-        .next()
-        .expect("an address")
-        .to_string();
-    assert!(url.starts_with("http://127.0.0.3:"), "{line}");
-    Helper { child, url }
-}
 
 /// Runs the probe over `urls` and returns the measurements by input.
 fn probe(lab: &Lab, helper: &Helper, urls: &[String], out_dir: &Path) -> BTreeMap<String, Value> {
     let out = out_dir.join("m.jsonl");
-    let status = Command::new(env!("CARGO_BIN_EXE_canary"))
-        .arg("probe")
-        .args(["--bind", "127.0.0.2", "--no-system-resolver"])
-        .args(["--resolver", &lab.isp_resolver_addr().to_string()])
-        .args(["--ca-file", lab.ca_pem_path().to_str().expect("utf-8")])
-        .args(["--routable", lab.routable_cidr()])
-        .args([
-            "--helper",
-            &helper.url,
-            "--probe-cc",
-            "KH",
-            "--probe-asn",
-            "AS38623",
-        ])
-        .args([
-            "--tcp-timeout",
-            "1",
-            "--tls-timeout",
-            "1",
-            "--http-timeout",
-            "3",
-            "--dns-timeout",
-            "1",
-        ])
+    let output = common::probe_command(lab, helper)
+        .args(["--probe-cc", "KH", "--probe-asn", "AS38623"])
         .args([
             "--concurrency",
             "32",
@@ -92,10 +23,13 @@ fn probe(lab: &Lab, helper: &Helper, urls: &[String], out_dir: &Path) -> BTreeMa
             out.to_str().expect("utf-8"),
         ])
         .args(urls)
-        .stderr(Stdio::inherit())
-        .status()
+        .output()
         .expect("probe runs");
-    assert!(status.success(), "probe exit status {status}");
+    assert!(
+        output.status.success(),
+        "probe failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let text = std::fs::read_to_string(&out).expect("output written");
     // The probe's own address (its --bind, which the helper also saw and
     // echoed) appears nowhere, and the helper's echo is not kept.
@@ -147,7 +81,7 @@ fn expected(row: &Scenario) -> (Value, Value, String, String, String) {
 #[test]
 fn every_lab_scenario_gets_its_expected_verdict_through_the_cli() {
     let lab = Lab::start().expect("lab starts");
-    let helper = start_helper(&lab);
+    let helper = common::start_helper(&lab);
     let dir = tempfile::tempdir().expect("tempdir");
     let urls: Vec<String> = lab.scenarios().iter().map(|s| s.url.clone()).collect();
     let measured = probe(&lab, &helper, &urls, dir.path());

@@ -43,10 +43,12 @@ impl FetchConfig {
 }
 
 /// An HTTPS client that trusts the Mozilla roots, or only the certificates in
-/// `ca_file` (PEM) when given — for labs and private mirrors.
+/// `ca_file` (PEM) when given — for labs and private mirrors. With `local`,
+/// its connections leave from that source address (multi-homed hosts).
 pub fn http_client(
     ca_file: Option<&Path>,
     timeout: Duration,
+    local: Option<std::net::IpAddr>,
 ) -> Result<reqwest::Client, ListError> {
     let mut roots = rustls::RootCertStore::empty();
     match ca_file {
@@ -76,6 +78,7 @@ pub fn http_client(
     reqwest::Client::builder()
         .tls_backend_preconfigured(config)
         .timeout(timeout)
+        .local_address(local)
         .user_agent(concat!("canary/", env!("CARGO_PKG_VERSION")))
         .build()
         .map_err(|e| ListError::Download {

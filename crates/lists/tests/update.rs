@@ -102,7 +102,7 @@ async fn world(files: HashMap<String, Vec<u8>>) -> World {
     let dir = tempfile::tempdir().unwrap();
     let ca_path = dir.path().join("ca.pem");
     std::fs::write(&ca_path, ca_pem).unwrap();
-    let client = http_client(Some(&ca_path), Duration::from_secs(5)).unwrap();
+    let client = http_client(Some(&ca_path), Duration::from_secs(5), None).unwrap();
     let config = FetchConfig::new(&format!("https://{addr}/lists")).unwrap();
     World {
         store: ListStore::new(dir.path().join("lists")),
@@ -212,7 +212,7 @@ async fn a_server_with_an_untrusted_certificate_is_refused() {
     let (addr, _ca) = https_site(HashMap::new()).await;
     let dir = tempfile::tempdir().unwrap();
     // Mozilla roots only: the lab CA is not among them.
-    let client = http_client(None, Duration::from_secs(5)).unwrap();
+    let client = http_client(None, Duration::from_secs(5), None).unwrap();
     let config = FetchConfig::new(&format!("https://{addr}/lists/")).unwrap();
     let err = ListStore::new(dir.path())
         .update(&client, &config, &[])

@@ -472,14 +472,40 @@ pub async fn measure(
     if let Some(bind) = cfg.net.bind {
         own.push(bind.to_string());
     }
+    // The helper tells the probe its public address: it is scrubbed, and,
+    // with an ASN table, names the network the probe measures from when the
+    // operator did not say.
+    let mut seen_as: Option<IpAddr> = None;
     let control = control.map(|r| {
         r.map(|mut resp| {
             if let Some(Value::String(ip)) = resp.extra.remove(X_CLIENT_IP) {
-                own.push(ip);
+                seen_as = ip.parse().ok();
+                // 127.0.0.1 is what OONI publishes as every probe's address
+                // (a probe and a helper on one machine): nothing to hide, and
+                // scrubbing it would erase real loopback answers.
+                if ip != "127.0.0.1" {
+                    own.push(ip);
+                }
             }
             resp
         })
     });
+    let (mut probe_asn, mut probe_cc, mut probe_network_name) = (
+        cfg.probe_asn.clone(),
+        cfg.probe_cc.clone(),
+        cfg.probe_network_name.clone(),
+    );
+    if let (Some(ip), Some(db)) = (seen_as, &cfg.asn_db) {
+        if let Some(network) = db.lookup(ip) {
+            if probe_asn == "AS0" {
+                probe_asn = format!("AS{}", network.asn);
+                probe_network_name = probe_network_name.or_else(|| Some(network.name.clone()));
+            }
+            if probe_cc == "ZZ" && network.country.len() == 2 {
+                probe_cc = network.country.to_ascii_uppercase();
+            }
+        }
+    }
     let rec = Recorder::new(cfg.asn_db.clone());
     let scrubber = netx::Scrubber::new(own);
 
@@ -611,10 +637,10 @@ pub async fn measure(
         data_format_version: "0.2.0".to_string().into(),
         input: model::Input::Single(target.url.clone()).into(),
         measurement_start_time: ooni_time(started_at).into(),
-        probe_asn: cfg.probe_asn.clone().into(),
-        probe_cc: cfg.probe_cc.clone().into(),
+        probe_asn: probe_asn.into(),
+        probe_cc: probe_cc.into(),
         probe_ip: "127.0.0.1".to_string().into(),
-        probe_network_name: cfg.probe_network_name.clone().into(),
+        probe_network_name: probe_network_name.into(),
         report_id: run.report_id.clone().into(),
         software_name: "canary".to_string().into(),
         software_version: env!("CARGO_PKG_VERSION").to_string().into(),

@@ -22,7 +22,7 @@ fn update(args: ListsUpdateArgs) -> anyhow::Result<ExitCode> {
     canary_netx::install_ring_provider();
     let store = ListStore::new(args.lists_dir.clone().unwrap_or_else(default_lists_dir));
     let config = FetchConfig::new(&args.base_url)?;
-    let client = canary_lists::http_client(args.ca_file.as_deref(), Duration::from_secs(60))?;
+    let client = canary_lists::http_client(args.ca_file.as_deref(), Duration::from_secs(60), None)?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

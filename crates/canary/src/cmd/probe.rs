@@ -61,9 +61,15 @@ pub fn asn_db(path: Option<&Path>) -> anyhow::Result<Option<Arc<canary_ipinfo::A
     Ok(Some(Arc::new(db)))
 }
 
-/// An HTTPS client for non-measurement traffic (the helper, uploads).
-pub fn api_client(ca_file: Option<&Path>, timeout: Duration) -> anyhow::Result<reqwest::Client> {
-    canary_lists::http_client(ca_file, timeout).context("building the HTTPS client")
+/// An HTTPS client for non-measurement traffic (the helper, uploads),
+/// leaving from the measurement source address when one is set, so the
+/// helper sees the same network the probe measures.
+pub fn api_client(
+    ca_file: Option<&Path>,
+    timeout: Duration,
+    bind: Option<std::net::IpAddr>,
+) -> anyhow::Result<reqwest::Client> {
+    canary_lists::http_client(ca_file, timeout, bind).context("building the HTTPS client")
 }
 
 fn fingerprints(extra: &[PathBuf]) -> anyhow::Result<FingerprintDb> {
@@ -165,7 +171,7 @@ pub fn run(args: ProbeArgs) -> anyhow::Result<ExitCode> {
         cfg.helper = Some(HelperConfig {
             url: url::Url::parse(helper).with_context(|| format!("--helper {helper}"))?,
             timeout: client_timeout,
-            client: api_client(args.net.ca_file.as_deref(), client_timeout)?,
+            client: api_client(args.net.ca_file.as_deref(), client_timeout, args.net.bind)?,
         });
     } else {
         eprintln!(
