@@ -431,7 +431,10 @@ impl Store {
             qb.push_bind(country.to_owned());
             push_eq_int(&mut qb, "p.probe_asn", filters.asn.map(i64::from));
             push_eq_text(&mut qb, "p.category_code", filters.category.as_deref());
-            if w.from.is_some() || w.to.is_some() {
+            if let (Some(from), None) = (w.from, w.to) {
+                // measured since `from` = last measured at or after it
+                qb.push(" AND p.last_seen >= ").push_bind(from);
+            } else if w.from.is_some() || w.to.is_some() {
                 qb.push(
                     " AND EXISTS (SELECT 1 FROM measurements m WHERE m.probe_cc = p.probe_cc \
                      AND m.domain = p.domain AND m.probe_asn = p.probe_asn",

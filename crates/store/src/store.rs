@@ -156,7 +156,8 @@ impl Store {
         let mut options = SqliteConnectOptions::new()
             .foreign_keys(true)
             .busy_timeout(SQLITE_BUSY_TIMEOUT)
-            .pragma("cache_size", "-65536")
+            // page cache up to 256 MiB per connection (allocated as used)
+            .pragma("cache_size", "-262144")
             .pragma("temp_store", "memory")
             .pragma("mmap_size", "1073741824");
         options = if memory {
@@ -339,6 +340,7 @@ impl Store {
                     if m.category_code.is_some() {
                         slot.category = m.category_code.as_deref();
                     }
+                    slot.last_seen = slot.last_seen.max(r.start);
                     let latest = match m.verdict.outcome {
                         Outcome::Ok => Some(&mut slot.last_ok),
                         Outcome::Blocked => Some(&mut slot.last_blocked),
@@ -358,14 +360,15 @@ impl Store {
             let pairs: Vec<_> = pairs.into_iter().collect();
             for chunk in pairs.chunks(ROWS_PER_STATEMENT) {
                 let mut qb = QueryBuilder::<Db>::new(
-                    "INSERT INTO pairs (probe_cc, probe_asn, domain, category_code, last_ok, \
-                     last_blocked) ",
+                    "INSERT INTO pairs (probe_cc, probe_asn, domain, category_code, last_seen, \
+                     last_ok, last_blocked) ",
                 );
                 qb.push_values(chunk, |mut b, ((cc, asn, domain), u)| {
                     b.push_bind(cc.to_string())
                         .push_bind(*asn)
                         .push_bind(domain.to_string())
                         .push_bind(u.category.map(str::to_owned))
+                        .push_bind(u.last_seen)
                         .push_bind(u.last_ok)
                         .push_bind(u.last_blocked);
                 });
@@ -373,6 +376,8 @@ impl Store {
                 qb.push(
                     " ON CONFLICT (probe_cc, probe_asn, domain) DO UPDATE SET \
                      category_code = COALESCE(excluded.category_code, pairs.category_code), \
+                     last_seen = CASE WHEN excluded.last_seen > pairs.last_seen \
+                       THEN excluded.last_seen ELSE pairs.last_seen END, \
                      last_ok = COALESCE(CASE WHEN excluded.last_ok > pairs.last_ok \
                        THEN excluded.last_ok ELSE pairs.last_ok END, excluded.last_ok), \
                      last_blocked = COALESCE(CASE WHEN excluded.last_blocked > pairs.last_blocked \
@@ -706,6 +711,7 @@ impl Store {
 #[derive(Default)]
 struct PairUpdate<'a> {
     category: Option<&'a str>,
+    last_seen: i64,
     last_ok: Option<i64>,
     last_blocked: Option<i64>,
 }
@@ -723,19 +729,13 @@ struct PreparedRow<'a> {
 fn prepare_rows<'a>(batch: &[&'a NewMeasurement]) -> Result<Vec<PreparedRow<'a>>, StoreError> {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
     if threads < 2 || batch.len() < 512 {
-        return batch.iter().map(|m| PreparedRow::new(m)).collect();
+        return compress_all(batch);
     }
     let chunk = batch.len().div_ceil(threads);
     std::thread::scope(|scope| {
         let handles: Vec<_> = batch
             .chunks(chunk)
-            .map(|part| {
-                scope.spawn(move || {
-                    part.iter()
-                        .map(|m| PreparedRow::new(m))
-                        .collect::<Result<Vec<_>, _>>()
-                })
-            })
+            .map(|part| scope.spawn(move || compress_all(part)))
             .collect();
         let mut rows = Vec::with_capacity(batch.len());
         for h in handles {
@@ -748,17 +748,24 @@ fn prepare_rows<'a>(batch: &[&'a NewMeasurement]) -> Result<Vec<PreparedRow<'a>>
     })
 }
 
-impl<'a> PreparedRow<'a> {
-    fn new(m: &'a NewMeasurement) -> Result<Self, StoreError> {
-        let raw_zstd = zstd::bulk::compress(&m.raw_json, ZSTD_LEVEL)
-            .map_err(|e| StoreError::invalid(format!("measurement {}", m.id), e.to_string()))?;
-        Ok(PreparedRow {
-            m,
-            start: m.measurement_start_time.unix_timestamp(),
-            raw_zstd,
-            raw_len: m.raw_json.len() as i64,
+/// Compresses with one reused zstd context (creating one per document
+/// cost more than the compression itself).
+fn compress_all<'a>(part: &[&'a NewMeasurement]) -> Result<Vec<PreparedRow<'a>>, StoreError> {
+    let mut compressor = zstd::bulk::Compressor::new(ZSTD_LEVEL)
+        .map_err(|e| StoreError::invalid("batch", format!("zstd: {e}")))?;
+    part.iter()
+        .map(|m| {
+            let raw_zstd = compressor
+                .compress(&m.raw_json)
+                .map_err(|e| StoreError::invalid(format!("measurement {}", m.id), e.to_string()))?;
+            Ok(PreparedRow {
+                m,
+                start: m.measurement_start_time.unix_timestamp(),
+                raw_zstd,
+                raw_len: m.raw_json.len() as i64,
+            })
         })
-    }
+        .collect()
 }
 
 /// The key of one `daily_stats` cell.

@@ -67,12 +67,13 @@ CREATE TABLE verdict_history (
 CREATE INDEX verdict_history_measurement ON verdict_history (measurement_id);
 
 -- every (country, ASN, domain) ever measured, with the domain's test-list category
--- and the times of its latest ok and latest blocked measurement
+-- and the times of its latest measurement, latest ok and latest blocked one
 CREATE TABLE pairs (
     probe_cc      TEXT NOT NULL,
     probe_asn     BIGINT NOT NULL,
     domain        TEXT NOT NULL,
     category_code TEXT,
+    last_seen     BIGINT NOT NULL,
     last_ok       BIGINT,
     last_blocked  BIGINT,
     PRIMARY KEY (probe_cc, probe_asn, domain)
