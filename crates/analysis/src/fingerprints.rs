@@ -730,6 +730,16 @@ fn parse_row<'r>(field: &dyn Fn(usize) -> &'r str) -> Result<Fingerprint, String
                     .build()
                     .map(|_| ())
             };
+            if (raw_pattern.contains("\\b") || raw_pattern.contains("\\B"))
+                && !raw_pattern.contains("-u")
+            {
+                // A Unicode word boundary cannot run in the regex crate's
+                // DFAs: it drags the whole RegexSet to a ~10x slower engine.
+                tracing::warn!(
+                    fingerprint = name,
+                    "regexp uses a Unicode word boundary; prefer (?-u:\\b) for speed"
+                );
+            }
             match compile(raw_pattern) {
                 Ok(()) => raw_pattern.to_string(),
                 Err(e) => {

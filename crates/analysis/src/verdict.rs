@@ -1250,12 +1250,19 @@ fn canary_label(f: &Facts, ctx: &Context<'_>, v05_dns: Option<DnsConsistency>) -
     }
 
     // 3. Known blockpages in any HTTP response of the chain.
+    // Each response is matched once; the final one's result is reused below.
+    let page_matches: Vec<_> = f
+        .requests
+        .iter()
+        .map(|r| {
+            ctx.fingerprints.match_http(
+                &r.body,
+                r.headers.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+            )
+        })
+        .collect();
     let n = f.requests.len();
-    for (i, r) in f.requests.iter().enumerate() {
-        let m = ctx.fingerprints.match_http(
-            &r.body,
-            r.headers.iter().map(|(k, v)| (k.as_str(), v.as_str())),
-        );
+    for (i, (r, m)) in f.requests.iter().zip(&page_matches).enumerate() {
         if let Some(fp) = m.blockpages.first() {
             let confirmed = m.confirmed(ctx.probe_cc);
             let chosen = confirmed.unwrap_or(fp);
@@ -1370,10 +1377,8 @@ fn canary_label(f: &Facts, ctx: &Context<'_>, v05_dns: Option<DnsConsistency>) -
             .control_http
             .as_ref()
             .filter(|c| c.failure.is_none() && c.status > 0);
-        let fp_page = ctx.fingerprints.match_http(
-            &r.body,
-            r.headers.iter().map(|(k, v)| (k.as_str(), v.as_str())),
-        );
+        let no_match = crate::fingerprints::HttpMatches::default();
+        let fp_page = page_matches.first().unwrap_or(&no_match);
         let looks_like_site_refusal =
             is_server_refusal(r.status) || !fp_page.false_positives.is_empty();
         if let Some(ch) = ch {
