@@ -896,6 +896,47 @@ mod tests {
     }
 
     #[test]
+    fn the_default_set_recognises_generic_blockpages_and_known_look_alikes() {
+        let d = FingerprintDb::canary_default();
+        let none = || std::iter::empty::<(&str, &str)>();
+        // (page, expected blockpage row, expected fp row)
+        let cases: &[(&str, Option<&str>, Option<&str>)] = &[
+            ("<p>This website has been blocked by order of the Ministry.</p>", Some("canary.gen_blocked_by_authority"), None),
+            ("<p>The page is blocked under Article 12.</p>", Some("canary.gen_blocked_by_authority"), None),
+            ("<h1>ACCESS TO THIS SITE HAS BEEN RESTRICTED</h1>", Some("canary.gen_access_restricted"), None),
+            ("<title>KH-ISP | Site Blocked</title>", Some("canary.gen_title_site_blocked"), None),
+            ("<title>Daily news</title><p>Our page is blocked-free</p>", None, None),
+            ("<p>The domain is blockedly fine</p>", None, None),
+            (
+                "<div id=\"cf-error-details\">Access to this site has been restricted</div>",
+                None,
+                Some("canary.fp_cloudflare_error_page"),
+            ),
+            (
+                "<html><head><title>403 Forbidden</title></head><body><h1>Forbidden</h1><hr><address>Apache/2.4.41 Server</address>",
+                None,
+                Some("canary.fp_apache_forbidden"),
+            ),
+        ];
+        for (page, blockpage, fp) in cases {
+            let m = d.match_http(page.as_bytes(), none());
+            assert_eq!(
+                m.blockpages.first().map(|f| f.name.as_str()),
+                *blockpage,
+                "{page}"
+            );
+            assert_eq!(
+                m.false_positives.first().map(|f| f.name.as_str()),
+                *fp,
+                "{page}"
+            );
+            if fp.is_some() {
+                assert!(!m.is_blockpage(), "{page}");
+            }
+        }
+    }
+
+    #[test]
     fn bad_rows_are_reported_with_their_line_and_reason() {
         let cases: &[(&str, &str, u64, &str)] = &[
             (

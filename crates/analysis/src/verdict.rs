@@ -4,7 +4,10 @@
 //! DNS queries, TCP connects, TLS handshakes, HTTP transactions and the
 //! control (test helper) response — and **never** the measurement's own
 //! `blocking`/`accessible`/`dns_consistency`/`*_match` fields: a submitter
-//! could forge those, and old probes had bugs. It produces two things:
+//! could forge those, and old probes had bugs. (The probe's own
+//! `dns_experiment_failure` is read only for legacy measurements that carry
+//! no per-query records; `control_failure` is the probe's record of the
+//! control call.) It produces two things:
 //!
 //! 1. OONI-compatible `blocking` (`false | null | "dns" | "tcp_ip" |
 //!    "http-failure" | "http-diff"`) and `accessible`, following probe-cli's
