@@ -58,8 +58,8 @@ use std::fmt;
 use std::net::IpAddr;
 
 use canary_model::{
-    Blocking, ControlResponse, DnsQuery, Failure, HttpTransaction, TcpConnect, TlsHandshake,
-    WebConnectivityTestKeys,
+    Blocking, ControlResponse, DnsQuery, Failure, HttpTransaction, Measurement, TcpConnect,
+    TlsHandshake, WebConnectivityTestKeys,
 };
 use serde::{Deserialize, Serialize};
 
@@ -1616,4 +1616,38 @@ pub fn analyse_web_connectivity(tk: &WebConnectivityTestKeys, ctx: &Context<'_>)
         rules_version: RULES_VERSION.to_string(),
         rule_ids: vec![o.rule.to_string(), l.rule.to_string()],
     }
+}
+
+/// Analyse a whole measurement: `None` unless it is a `web_connectivity`
+/// measurement. The measurement's `input`, `test_version` and `probe_cc`
+/// take precedence over those in `base` (which supplies the fingerprints,
+/// ASN lookup, routable prefixes and chain verification results).
+///
+/// ```
+/// use canary_analysis::fingerprints::FingerprintDb;
+/// use canary_analysis::verdict::{analyse_measurement, Context, Outcome};
+/// use canary_model::Measurement;
+///
+/// let m = Measurement::from_json_str(r#"{"test_name": "web_connectivity",
+///     "test_version": "0.5.28", "input": "http://x.example/", "probe_cc": "KH",
+///     "test_keys": {"queries": [{"hostname": "x.example", "engine": "getaddrinfo",
+///         "failure": "dns_nxdomain_error", "answers": null}],
+///       "control": {"dns": {"failure": null, "addrs": ["93.184.216.34"]}}}}"#).unwrap();
+/// let db = FingerprintDb::canary_default();
+/// let v = analyse_measurement(&m, &Context::new("ZZ", &db)).unwrap();
+/// assert_eq!(v.outcome, Outcome::Blocked);
+/// ```
+pub fn analyse_measurement(m: &Measurement, base: &Context<'_>) -> Option<Verdict> {
+    let tk = m.web_connectivity()?;
+    let mut ctx = base.clone();
+    if let Some(i) = m.input_str() {
+        ctx.input = Some(i);
+    }
+    if let Some(v) = m.test_version.get() {
+        ctx.test_version = Some(v.as_str());
+    }
+    if let Some(cc) = m.probe_cc.get() {
+        ctx.probe_cc = cc.as_str();
+    }
+    Some(analyse_web_connectivity(tk, &ctx))
 }
