@@ -330,15 +330,15 @@ impl Entries {
 
     /// Decides between JSON Lines and a whole document from the first
     /// meaningful line, and produces the first entry.
-    fn start(&mut self) -> Option<Entry> {
+    fn start(&mut self) -> Option<Raw> {
         if self.yaml {
             self.mode = Mode::Done;
-            return Some(self.entry(
+            return Some(Raw::Entry(self.entry(
                 1,
                 Outcome::NotMeasurement(
                     "legacy YAML report format (OONI, before 2017) is not supported".into(),
                 ),
-            ));
+            )));
         }
         let mut prefix: Vec<u8> = Vec::new();
         let mut buf = Vec::new();
@@ -347,7 +347,7 @@ impl Entries {
                 // The mode is still undecided: the next call starts again
                 // from the following line.
                 let line = self.line_no;
-                return Some(self.entry(line, Outcome::Invalid(e)));
+                return Some(Raw::Entry(self.entry(line, Outcome::Invalid(e))));
             }
             let trimmed = buf.trim_ascii();
             if trimmed.is_empty() || trimmed.starts_with(b"//") {
@@ -359,10 +359,12 @@ impl Entries {
             // otherwise the line begins a multi-line document.
             if serde_json::from_slice::<serde::de::IgnoredAny>(trimmed).is_ok() {
                 self.mode = Mode::Lines;
-                let outcomes = parse_line(trimmed);
-                return self.hand_out(first_line, outcomes);
+                return Some(Raw::Line {
+                    location: self.location(first_line, None),
+                    bytes: trimmed.to_vec(),
+                });
             }
-            return self.read_document(first_line, prefix, buf);
+            return self.read_document(first_line, prefix, buf).map(Raw::Entry);
         }
     }
 
@@ -427,12 +429,31 @@ impl Entries {
     }
 }
 
-impl Iterator for Entries {
-    type Item = Entry;
+/// One unit of work from a file: a JSON Lines line still to be parsed (with
+/// [`parse_line`], on any thread), or an entry already decoded.
+#[derive(Debug)]
+pub enum Raw {
+    /// A line of a JSON Lines file, not parsed yet.
+    Line {
+        /// Where it came from.
+        location: Location,
+        /// The line, without its newline and surrounding white space.
+        bytes: Vec<u8>,
+    },
+    /// An entry already decoded (documents, bad lines, skipped files).
+    Entry(Entry),
+}
 
-    fn next(&mut self) -> Option<Entry> {
+impl Entries {
+    /// The same file, handing out JSON Lines lines unparsed so that a
+    /// caller can parse them in parallel.
+    pub fn raw(self) -> RawEntries {
+        RawEntries(self)
+    }
+
+    fn next_raw(&mut self) -> Option<Raw> {
         if let Some(entry) = self.pending.next() {
-            return Some(entry);
+            return Some(Raw::Entry(entry));
         }
         match self.mode {
             Mode::Start => self.start(),
@@ -440,25 +461,66 @@ impl Iterator for Entries {
             Mode::Lines => {
                 let mut buf = Vec::new();
                 loop {
-                    match self.next_line(&mut buf)? {
-                        Err(e) => {
-                            let line = self.line_no;
-                            return Some(self.entry(line, Outcome::Invalid(e)));
-                        }
-                        Ok(()) => {
-                            let trimmed = buf.trim_ascii();
-                            if trimmed.is_empty() || trimmed.starts_with(b"//") {
-                                continue;
-                            }
-                            let line = self.line_no;
-                            let outcomes = parse_line(trimmed);
-                            return self.hand_out(line, outcomes);
-                        }
+                    if let Err(e) = self.next_line(&mut buf)? {
+                        let line = self.line_no;
+                        return Some(Raw::Entry(self.entry(line, Outcome::Invalid(e))));
                     }
+                    let trimmed = buf.trim_ascii();
+                    if trimmed.is_empty() || trimmed.starts_with(b"//") {
+                        continue;
+                    }
+                    return Some(Raw::Line {
+                        location: self.location(self.line_no, None),
+                        bytes: trimmed.to_vec(),
+                    });
                 }
             }
         }
     }
+}
+
+impl Iterator for Entries {
+    type Item = Entry;
+
+    fn next(&mut self) -> Option<Entry> {
+        match self.next_raw()? {
+            Raw::Entry(entry) => Some(entry),
+            Raw::Line { location, bytes } => {
+                let outcomes = parse_line(&bytes);
+                self.hand_out(location.line, outcomes)
+            }
+        }
+    }
+}
+
+/// [`Entries`] that hand out JSON Lines lines unparsed; see [`Entries::raw`].
+pub struct RawEntries(Entries);
+
+impl Iterator for RawEntries {
+    type Item = Raw;
+
+    fn next(&mut self) -> Option<Raw> {
+        self.0.next_raw()
+    }
+}
+
+/// Turns one raw line into its entries (usually one), located at `location`
+/// (an array on one line yields one entry per element, indexed).
+pub fn parse_raw_line(location: &Location, bytes: &[u8]) -> Vec<Entry> {
+    let outcomes = parse_line(bytes);
+    let many = outcomes.len() > 1;
+    outcomes
+        .into_iter()
+        .enumerate()
+        .map(|(i, outcome)| Entry {
+            location: Location {
+                path: location.path.clone(),
+                line: location.line,
+                index: many.then_some(i),
+            },
+            outcome,
+        })
+        .collect()
 }
 
 /// Parses one JSON Lines line. The common case (a plain measurement) goes

@@ -30,6 +30,26 @@ fn read(path: &Path, limits: Limits) -> Vec<Seen> {
         .collect()
 }
 
+/// The same, through the raw-line path that parallel readers use.
+fn read_raw(path: &Path) -> Vec<Seen> {
+    open(path)
+        .expect("file opens")
+        .raw()
+        .flat_map(|raw| match raw {
+            canary_ingest::Raw::Entry(e) => vec![e],
+            canary_ingest::Raw::Line { location, bytes } => {
+                canary_ingest::parse_raw_line(&location, &bytes)
+            }
+        })
+        .map(|e| match e.outcome {
+            Outcome::Measurement(m) => Seen::M(m.test_name().to_string()),
+            Outcome::Invalid(EntryError::TooLarge { .. }) => Seen::TooLarge(e.location.line),
+            Outcome::Invalid(_) => Seen::Invalid(e.location.line),
+            Outcome::NotMeasurement(_) => Seen::Skipped,
+        })
+        .collect()
+}
+
 fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
     let path = dir.join(name);
     std::fs::write(&path, bytes).expect("write fixture");
@@ -126,6 +146,7 @@ fn each_shape_of_file_yields_its_measurements_and_names_bad_lines() {
     for (name, bytes, expected) in cases {
         let plain = write(dir.path(), name, &bytes);
         assert_eq!(read(&plain, Limits::default()), expected, "{name}");
+        assert_eq!(read_raw(&plain), expected, "{name}, parsed from raw lines");
         let gz = write(dir.path(), &format!("{name}.gz"), &gzip(&bytes));
         if !name.ends_with(".yaml") {
             assert_eq!(read(&gz, Limits::default()), expected, "{name}.gz");
