@@ -329,6 +329,7 @@ struct Facts {
     control_tcp: BTreeMap<String, (bool, Option<String>)>,
     control_tls: BTreeMap<String, (bool, Option<String>, Option<String>)>,
     control_spkis: BTreeSet<String>,
+    control_spki_by_endpoint: BTreeMap<String, String>,
     tcp: Vec<Tcp>,
     tls: Vec<Tls>,
     requests: Vec<Req>,
@@ -497,6 +498,7 @@ fn extract_control(c: &ControlResponse, f: &mut Facts) {
                 .map(|s| s.to_ascii_lowercase());
             if let Some(spki) = &spki {
                 f.control_spkis.insert(spki.clone());
+                f.control_spki_by_endpoint.insert(ep.clone(), spki.clone());
             }
             f.control_tls.insert(
                 ep.clone(),
@@ -1361,7 +1363,13 @@ fn canary_label(f: &Facts, ctx: &Context<'_>, v05_dns: Option<DnsConsistency>) -
         }
         if t.failure.is_none() && !f.control_spkis.is_empty() {
             if let Some(spki) = &t.leaf_spki {
-                if !f.control_spkis.contains(spki) {
+                // Compare with the key the control saw at the same address
+                // when it has one, else with every key it saw for the name.
+                let mismatch = match f.control_spki_by_endpoint.get(&t.endpoint) {
+                    Some(expected) => expected != spki,
+                    None => !f.control_spkis.contains(spki),
+                };
+                if mismatch {
                     return label(Outcome::Blocked, Some(Layer::Tls), Some(Kind::Interception), "canary.tls.key_mismatch",
                         format!("The probe's secure connection to {host} presented a different key than the one the control saw for the same name: the connection was intercepted."));
                 }

@@ -886,6 +886,39 @@ fn a_reset_that_also_hits_the_tls_check_is_aimed_at_the_connection() {
 }
 
 #[test]
+fn keys_are_compared_per_address_so_a_cdn_with_several_keys_is_not_interception() {
+    let db = FingerprintDb::canary_default();
+    let ip_b = "93.184.216.35";
+    let mut c = control();
+    c["dns"]["addrs"] = json!([IP, ip_b]);
+    c["tls_handshake"][format!("{ip_b}:443")] =
+        json!({"server_name": H, "status": true, "failure": null, "x_spki_sha256": SPKI_OTHER});
+    // (what, address the probe used, key it saw, expected outcome)
+    let cases = [
+        ("edge B with edge B's key", ip_b, SPKI_OTHER, Outcome::Ok),
+        ("edge A with edge B's key", IP, SPKI_OTHER, Outcome::Blocked),
+        ("edge A with edge A's key", IP, SPKI_REAL, Outcome::Ok),
+    ];
+    for (what, addr, key, want) in cases {
+        let tk = keys(
+            vec![query(H, &[IP, ip_b], None)],
+            vec![tcp(addr, 443, None)],
+            vec![tls(addr, H, None, Some(key))],
+            vec![ok_response(HTTPS_URL, 200, &page(), SITE_HEADERS)],
+            c.clone(),
+        );
+        let tk: WebConnectivityTestKeys = serde_json::from_value(tk).unwrap();
+        let v = analyse_web_connectivity(
+            &tk,
+            &Context::new("KH", &db)
+                .with_input(HTTPS_URL)
+                .with_test_version("0.5.28"),
+        );
+        assert_eq!(v.outcome, want, "{what}: {}", v.explanation);
+    }
+}
+
+#[test]
 fn the_verdict_serialises_with_ooni_spelling() {
     let db = FingerprintDb::canary_default();
     let rows = rows();
