@@ -1334,9 +1334,12 @@ fn canary_label(f: &Facts, ctx: &Context<'_>, v05_dns: Option<DnsConsistency>) -
     }
 
     // 5. Only non-routable answers.
+    // (A verified TLS handshake for the name through such an address means
+    // it really serves the site, e.g. an in-network cache: not a block.)
     if !f.dns_addrs.is_empty()
         && f.dns_addrs.iter().all(|ip| ctx.is_bogon(*ip))
         && f.control_addrs.iter().any(|ip| !ctx.is_bogon(*ip))
+        && !f.dns_addrs.iter().any(|ip| f.tls_ok_for(*ip))
     {
         return label(Outcome::Blocked, Some(Layer::Dns), Some(Kind::Bogon), "canary.dns.bogon",
             format!("The ISP's resolver answered {} for {host}, an address that cannot be on the Internet; the control resolved {}.",

@@ -919,6 +919,30 @@ fn keys_are_compared_per_address_so_a_cdn_with_several_keys_is_not_interception(
 }
 
 #[test]
+fn a_private_address_that_serves_the_site_over_verified_tls_is_not_a_bogon_block() {
+    // Some networks answer with an in-network cache on a private address;
+    // when it completes a verified handshake with the site's key, it is the site.
+    let db = FingerprintDb::canary_default();
+    let cache = "10.20.30.40";
+    let tk = keys(
+        vec![query(H, &[cache], None)],
+        vec![tcp(cache, 443, None)],
+        vec![tls(cache, H, None, Some(SPKI_REAL))],
+        vec![ok_response(HTTPS_URL, 200, &page(), SITE_HEADERS)],
+        control(),
+    );
+    let tk: WebConnectivityTestKeys = serde_json::from_value(tk).unwrap();
+    let v = analyse_web_connectivity(
+        &tk,
+        &Context::new("KH", &db)
+            .with_input(HTTPS_URL)
+            .with_test_version("0.5.28"),
+    );
+    assert_eq!(v.outcome, Outcome::Ok, "{}", v.explanation);
+    assert_eq!(serde_json::to_value(&v.blocking).unwrap(), json!(false));
+}
+
+#[test]
 fn the_verdict_serialises_with_ooni_spelling() {
     let db = FingerprintDb::canary_default();
     let rows = rows();
