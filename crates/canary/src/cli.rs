@@ -48,6 +48,20 @@ pub enum Command {
     )]
     Inspect(InspectArgs),
 
+    /// Recompute verdicts for measurements (OONI's or Canary's) from their
+    /// raw records, and summarise them.
+    ///
+    /// For each web_connectivity measurement prints the URL, OONI's
+    /// `blocking` recomputed (and the value the probe recorded), Canary's
+    /// finer label — outcome, layer, kind, a confirming blockpage
+    /// fingerprint — and one sentence explaining it; then a table of
+    /// verdicts and how often the recomputed `blocking` agrees with the
+    /// recorded one. Reads the same files as `inspect`; uses every core.
+    #[command(
+        after_help = "Examples:\n  canary analyse examples/measurements.jsonl\n  canary analyse --json ~/ooni-data/2024-02-14/ > verdicts.jsonl\n  canary analyse --fingerprints extra.csv --threads 1 big.jsonl.gz"
+    )]
+    Analyse(AnalyseArgs),
+
     /// Measure whether websites are reachable from this network (run by a
     /// volunteer inside the country), writing one OONI web_connectivity
     /// measurement per URL.
@@ -293,4 +307,29 @@ pub struct ListsShowArgs {
     /// Print JSON instead of text.
     #[arg(long)]
     pub json: bool,
+}
+
+/// Options of `canary analyse`.
+#[derive(Debug, clap::Args)]
+pub struct AnalyseArgs {
+    /// Measurement files or directories to read.
+    #[arg(required = true, value_name = "FILE_OR_DIR")]
+    pub paths: Vec<PathBuf>,
+
+    /// Print one JSON object per line (the full verdict) instead of text;
+    /// the summary table goes to standard error.
+    #[arg(long)]
+    pub json: bool,
+
+    /// Extra blockpage fingerprints (OONI's CSV format), on top of Canary's.
+    #[arg(long, value_name = "FILE")]
+    pub fingerprints: Vec<PathBuf>,
+
+    /// Treat this private range as routable (labs, intranets). Repeatable.
+    #[arg(long, value_name = "CIDR")]
+    pub routable: Vec<String>,
+
+    /// Worker threads (default: one per core).
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
 }

@@ -99,6 +99,33 @@ fn every_lab_scenario_gets_its_expected_verdict_through_the_cli() {
             ));
         }
     }
+    // The verdict is a pure function of the records: re-analysing the
+    // stored measurements gives the very same labels.
+    let out = dir.path().join("m.jsonl");
+    std::fs::write(
+        &out,
+        measured
+            .values()
+            .map(|m| m.to_string() + "\n")
+            .collect::<String>(),
+    )
+    .expect("write");
+    let reanalysed = std::process::Command::new(env!("CARGO_BIN_EXE_canary"))
+        .args(["analyse", "--json", "--routable", lab.routable_cidr()])
+        .args([
+            "--fingerprints",
+            lab.fingerprints_path().to_str().expect("utf-8"),
+        ])
+        .arg(&out)
+        .output()
+        .expect("analyse runs");
+    assert!(reanalysed.status.success());
+    for line in String::from_utf8_lossy(&reanalysed.stdout).lines() {
+        let row: Value = serde_json::from_str(line).expect("JSON");
+        let input = row["input"].as_str().expect("input");
+        let recorded = &measured[input]["test_keys"]["x_canary"];
+        assert_eq!(&row["verdict"], recorded, "re-analysis of {input} differs");
+    }
     assert!(
         wrong.is_empty(),
         "{} of {} scenarios wrong:\n{}",

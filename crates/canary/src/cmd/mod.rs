@@ -1,5 +1,6 @@
 //! One module per subcommand; each turns parsed arguments into work.
 
+mod analyse;
 mod helper;
 mod inspect;
 mod lists;
@@ -13,6 +14,7 @@ use crate::cli::Command;
 pub fn run(command: Command) -> anyhow::Result<ExitCode> {
     match command {
         Command::Inspect(args) => inspect::run(args),
+        Command::Analyse(args) => analyse::run(args),
         Command::Probe(args) => probe::run(args),
         Command::Helper(args) => helper::run(args),
         Command::Lists(command) => lists::run(command),

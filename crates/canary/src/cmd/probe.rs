@@ -72,7 +72,8 @@ pub fn api_client(
     canary_lists::http_client(ca_file, timeout, bind).context("building the HTTPS client")
 }
 
-fn fingerprints(extra: &[PathBuf]) -> anyhow::Result<FingerprintDb> {
+/// Canary's fingerprints plus those in `extra` files (OONI's CSV format).
+pub fn fingerprints(extra: &[PathBuf]) -> anyhow::Result<FingerprintDb> {
     let mut db = FingerprintDb::canary_default();
     for path in extra {
         let file = std::fs::File::open(path)
