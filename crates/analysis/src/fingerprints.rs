@@ -1232,6 +1232,18 @@ mod tests {
         assert_eq!(m.false_positives.len(), 1);
     }
 
+    proptest::proptest! {
+        #[test]
+        fn hostile_csv_never_panics(body in ".{0,400}", pattern in ".{0,40}") {
+            let _ = FingerprintDb::from_csv_str(&format!("{HEADER}{body}"));
+            let row = format!("{HEADER}x,isp,,body,regexp,\"{}\",5,,,,\n", pattern.replace('"', "\"\""));
+            if let Ok(d) = FingerprintDb::from_csv_str(&row) {
+                let _ = d.match_http(body.as_bytes(), [("Server", pattern.as_str())]);
+            }
+            let _ = escape_literal_braces(&pattern);
+        }
+    }
+
     #[test]
     fn literals_shared_by_several_rows_report_every_row() {
         let d = db("a,isp,,body,contains,blocked,5,,,,\nb,nat,,body,contains,blocked,5,,,,\nc,nat,,body,full,blocked,5,,,,\n");
