@@ -36,8 +36,9 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::events::HourPoint;
+use crate::events::{detect_events, Detection, HourPoint};
 use crate::verdict::{Kind, Layer, Outcome, Verdict};
+use crate::AnalysisError;
 
 /// One analysed measurement, reduced to what aggregation needs.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -316,6 +317,21 @@ pub fn hourly_series(samples: &[Sample]) -> BTreeMap<SeriesKey, Vec<HourPoint>> 
     out
 }
 
+/// Run the event detector over every series of [`hourly_series`]; only
+/// series with at least one event are returned.
+pub fn detect_all_events(
+    series: &BTreeMap<SeriesKey, Vec<HourPoint>>,
+) -> Result<BTreeMap<SeriesKey, Detection>, AnalysisError> {
+    let mut out = BTreeMap::new();
+    for (key, points) in series {
+        let d = detect_events(points)?;
+        if !d.events.is_empty() {
+            out.insert(key.clone(), d);
+        }
+    }
+    Ok(out)
+}
+
 /// `YYYY-MM-DD` of a day number (days since 1970-01-01, proleptic Gregorian).
 pub fn civil_date(day: i64) -> String {
     let z = day + 719_468;
@@ -333,7 +349,6 @@ pub fn civil_date(day: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::events::detect_events;
     use proptest::prelude::*;
 
     const DAY0: i64 = 20_000 * 24; // 2024-10-04 00h
@@ -582,6 +597,8 @@ mod tests {
             "down measurements are not evidence"
         );
         assert_eq!(dns[40].measurement_ids.len(), 3);
+        let all = detect_all_events(&series).unwrap();
+        assert_eq!(all.len(), 2, "the DNS series and the any-layer series");
         let ev = detect_events(dns).unwrap();
         assert_eq!(ev.events.len(), 1);
         assert_eq!(ev.events[0].start_hour, DAY0 + 30);
