@@ -7,12 +7,15 @@
 //! ```
 //!
 //! Environment: `CANARY_BENCH_N` (measurements, default 1,000,000),
-//! `CANARY_BENCH_BATCH` (per transaction, default 5,000),
+//! `CANARY_BENCH_BATCH` (per transaction, default 10,000),
+//! `CANARY_BENCH_SHUFFLED` (set: measurements at random times instead of in
+//! time order),
 //! `CANARY_BENCH_BACKENDS` (`sqlite,postgres`; PostgreSQL needs
 //! `CANARY_TEST_POSTGRES_URL`), `CANARY_BENCH_DIR` (where the SQLite file
 //! goes, default a temp dir).
 //!
-//! Synthetic data: 2,000 domains x 5 Cambodian networks over 90 days, a
+//! Synthetic data: 2,000 domains x 5 Cambodian networks over 90 days, in
+//! time order (a random (domain, network) pair per measurement), a
 //! ~2 KB web_connectivity-like raw document each; 7% of (domain, network)
 //! pairs are censored from a random day (half of them lifted later), the
 //! rest show 1% false-positive blocks, 2% down, 1% unknown.
@@ -62,12 +65,21 @@ fn plan(pair: u64) -> PairPlan {
     }
 }
 
-fn synthetic(i: u64) -> NewMeasurement {
+/// Measurement `i` of `n`: measurements arrive in time order over the 90
+/// days (as from the collector, or an OONI daily file), each for a random
+/// (domain, network) pair; with `shuffled`, at a random time instead.
+fn synthetic(i: u64, n: u64, shuffled: bool) -> NewMeasurement {
     let h = mix(i);
     let pair = h % (DOMAINS * ASNS.len() as u64);
     let domain_no = pair / ASNS.len() as u64;
     let asn = ASNS[(pair % ASNS.len() as u64) as usize];
-    let t = START + (mix(h) % (DAYS * 86_400)) as i64;
+    let span = DAYS * 86_400;
+    let offset = if shuffled {
+        mix(h) % span
+    } else {
+        (u128::from(i) * u128::from(span) / u128::from(n.max(1))) as u64
+    };
+    let t = START + offset as i64;
     let day = ((t - START) / 86_400) as u64;
     let p = plan(pair);
     let roll = mix(h ^ 7) % 1000;
@@ -151,6 +163,17 @@ fn synthetic(i: u64) -> NewMeasurement {
     }
 }
 
+/// CPU time (user + system) this process has used so far, from
+/// `/proc/self/stat` (Linux; clock ticks of 1/100 s), or `None`.
+fn cpu_time() -> Option<Duration> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    let after_comm = &stat[stat.rfind(')')? + 2..];
+    let fields: Vec<&str> = after_comm.split_whitespace().collect();
+    // fields 14 and 15 of the file: utime, stime (here 11 and 12)
+    let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    Some(Duration::from_millis(ticks * 10))
+}
+
 fn env_u64(name: &str, default: u64) -> u64 {
     std::env::var(name)
         .ok()
@@ -185,24 +208,31 @@ where
     );
 }
 
-async fn run(store: &Store, n: u64, batch: u64) {
+async fn run(store: &Store, n: u64, batch: u64, shuffled: bool) {
     println!(
-        "== {} : ingest {n} measurements, {batch} per transaction",
-        store.backend_name()
+        "== {} : ingest {n} measurements, {batch} per transaction, {}",
+        store.backend_name(),
+        if shuffled {
+            "random time order"
+        } else {
+            "in time order"
+        }
     );
     let mut in_store = Duration::ZERO;
+    let mut cpu_in_store = Duration::ZERO;
     let (mut inserted, mut blocked, mut raw_bytes) = (0u64, 0u64, 0u64);
     let wall = Instant::now();
     let mut i = 0;
     while i < n {
         let end = (i + batch).min(n);
-        let rows: Vec<NewMeasurement> = (i..end).map(synthetic).collect();
+        let rows: Vec<NewMeasurement> = (i..end).map(|k| synthetic(k, n, shuffled)).collect();
         blocked += rows
             .iter()
             .filter(|m| m.verdict.outcome == Outcome::Blocked)
             .count() as u64;
         raw_bytes += rows.iter().map(|m| m.raw_json.len() as u64).sum::<u64>();
         let t = Instant::now();
+        let cpu_before = cpu_time();
         match store.insert_batch(&rows).await {
             Ok(r) => inserted += r.inserted,
             Err(e) => {
@@ -211,6 +241,9 @@ async fn run(store: &Store, n: u64, batch: u64) {
             }
         }
         in_store += t.elapsed();
+        if let (Some(a), Some(b)) = (cpu_before, cpu_time()) {
+            cpu_in_store += b.saturating_sub(a);
+        }
         i = end;
         if i % (n / 10).max(batch) < batch {
             println!(
@@ -232,7 +265,17 @@ async fn run(store: &Store, n: u64, batch: u64) {
         store.backend_name(),
         rate / INGEST_TARGET
     );
-    let again: Vec<NewMeasurement> = (0..batch.min(n)).map(synthetic).collect();
+    if !cpu_in_store.is_zero() {
+        println!(
+            "  this process used {:.1} CPU-s while storing ({:.0} measurements per CPU-second); \
+             a shared machine may give it less than a core (PostgreSQL's own CPU is not counted)",
+            cpu_in_store.as_secs_f64(),
+            inserted as f64 / cpu_in_store.as_secs_f64()
+        );
+    }
+    let again: Vec<NewMeasurement> = (0..batch.min(n))
+        .map(|k| synthetic(k, n, shuffled))
+        .collect();
     let t = Instant::now();
     if let Ok(r) = store.insert_batch(&again).await {
         println!(
@@ -259,9 +302,15 @@ async fn run(store: &Store, n: u64, batch: u64) {
     let all = Filters::default();
     let end = OffsetDateTime::from_unix_timestamp(START + (DAYS * 86_400) as i64)
         .unwrap_or(OffsetDateTime::UNIX_EPOCH);
+    // "the last 30 days" as the UI asks it: from a start, up to now
     let last30 = Filters {
         from: Some(end - time::Duration::days(30)),
-        to: Some(end),
+        ..Filters::default()
+    };
+    // a past window: an end bound takes the per-pair index path
+    let past = Filters {
+        from: Some(end - time::Duration::days(60)),
+        to: Some(end - time::Duration::days(30)),
         ..Filters::default()
     };
     let one_isp = Filters {
@@ -284,6 +333,10 @@ async fn run(store: &Store, n: u64, batch: u64) {
         store.blocked_now("KH", &one_isp)
     })
     .await;
+    time_query("blocked_now(KH, past 30-day window)", || {
+        store.blocked_now("KH", &past)
+    })
+    .await;
     time_query("blocked_share_series(KH, all time)", || {
         store.blocked_share_series("KH", &all)
     })
@@ -300,12 +353,17 @@ async fn run(store: &Store, n: u64, batch: u64) {
         store.country_summary("KH", &last30)
     })
     .await;
+    time_query("country_summary(KH, past 30-day window)", || {
+        store.country_summary("KH", &past)
+    })
+    .await;
 }
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
     let n = env_u64("CANARY_BENCH_N", 1_000_000);
-    let batch = env_u64("CANARY_BENCH_BATCH", 5_000).max(1);
+    let batch = env_u64("CANARY_BENCH_BATCH", 10_000).max(1);
+    let shuffled = std::env::var("CANARY_BENCH_SHUFFLED").is_ok();
     let backends =
         std::env::var("CANARY_BENCH_BACKENDS").unwrap_or_else(|_| "sqlite,postgres".into());
     if backends.contains("sqlite") {
@@ -323,7 +381,7 @@ async fn main() {
         let path = dir.path().join("bench.db");
         match Store::open(&path.display().to_string()).await {
             Ok(store) => {
-                run(&store, n, batch).await;
+                run(&store, n, batch, shuffled).await;
                 store.close().await;
                 let size: u64 = std::fs::read_dir(dir.path())
                     .map(|d| {
@@ -358,7 +416,7 @@ async fn main() {
         let base = admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b);
         match Store::open(&format!("{base}/{name}")).await {
             Ok(store) => {
-                run(&store, n, batch).await;
+                run(&store, n, batch, shuffled).await;
                 store.close().await;
             }
             Err(e) => println!("cannot open PostgreSQL: {e}"),

@@ -24,13 +24,19 @@
 //!
 //! | table | one row per | notes |
 //! |---|---|---|
-//! | `measurements` | measurement | `id` = OONI `measurement_uid`, else [`content_id`] (SHA-256 of the canonical JSON); indexed fields (`probe_cc`, `probe_asn`, `domain`, `measurement_start_time`, `category_code`, …); the raw JSON zstd-compressed (`raw_zstd`, `raw_len`); a copy of the current verdict's `outcome`; **no IP address column** (submissions are anonymous: the collector scrubs `probe_ip` before the raw JSON reaches the store) |
-//! | `verdicts` | measurement | the current verdict ([`StoredVerdict`]): OONI `blocking`/`accessible`, Canary's `outcome`/`layer`/`kind`, `confirmed`, `fingerprint`, `explanation`, `rules_fired` (JSON), `rules_version` |
-//! | `verdict_history` | replaced verdict | what [`Store::replace_verdicts`] overwrote, with its `rules_version` |
+//! | `measurements` | measurement | `seq` (internal integer key, arrival order) and `id` (unique: OONI `measurement_uid`, else [`content_id`], the SHA-256 of the canonical JSON); the indexed fields (`probe_cc`, `probe_asn`, `domain`, `measurement_start_time`, `category_code`, …); the raw JSON zstd-compressed (`raw_zstd`, `raw_len`); copies of the current verdict's `outcome` and `confirmed` so the blocked-now look-ups are index-only; **no IP address column** (submissions are anonymous: the collector scrubs `probe_ip` before the raw JSON reaches the store) |
+//! | `verdicts` | measurement (`measurement_seq`) | the current verdict ([`StoredVerdict`]): OONI `blocking`/`accessible`, Canary's `outcome`/`layer`/`kind`, `confirmed`, `fingerprint`, `explanation`, `rules_fired` (JSON), `rules_version` |
+//! | `verdict_history` | replaced verdict | what [`Store::replace_verdicts`] overwrote, with its `rules_version` ([`Store::verdict_history`]) |
 //! | `networks` | ASN | name: from an operator ([`Store::upsert_network`]) or the first probe that named it |
-//! | `pairs` | (country, ASN, domain) | every combination ever measured, with the domain's category: the driver of [`Store::blocked_now`] |
-//! | `daily_stats` | (country, UTC day, ASN, category, outcome, layer) | measurement and confirmed counts, maintained by ingest and reanalysis: the series and summaries read these instead of millions of rows |
-//! | `blocking_events` | (country, ASN, domain, layer, start) | detected events (CUSUM), ongoing when `end_time` is NULL |
+//! | `pairs` | (country, ASN, domain) | every combination ever measured: the domain's category and the times of the latest measurement, latest `ok` and latest `blocked` one (kept by ingest and reanalysis): the driver of [`Store::blocked_now`] |
+//! | `daily_stats` | (country, UTC day, ASN, category, outcome, layer) | measurement and confirmed counts, kept by ingest and reanalysis: the series, summaries and ASN timelines read these instead of millions of rows |
+//! | `blocking_events` | (country, ASN, domain, layer, start) | detected events (CUSUM), ongoing while `end_time` is NULL |
+//!
+//! Indexes: `measurements (probe_cc, domain, probe_asn, measurement_start_time,
+//! outcome, confirmed)` for the per-site look-ups, `(probe_cc,
+//! measurement_start_time)` for a country's newest measurements, `(domain,
+//! measurement_start_time)` for domain pages; events by country, domain
+//! and ASN.
 //!
 //! Instants are stored as Unix seconds (UTC) and days as Unix days, both
 //! `BIGINT`, so every query is one text for both backends.
@@ -46,6 +52,11 @@
 //!   ([`MAX_PAGE`]) and statement time are bounded; bad input is an
 //!   [`StoreError::Invalid`], never a panic; every value reaches SQL as a
 //!   bound parameter.
+//! * **Fast country pages**: "blocked now" without an end date reads the
+//!   `pairs` times and only the runs of the blocked sites; with an end date
+//!   it looks up each site's latest measurement in the index. Series and
+//!   counts come from `daily_stats`. Call [`Store::optimize`] after a
+//!   large import.
 //! * **Raw kept**: [`Store::measurement`] and [`Store::raw_batch`] give the
 //!   raw JSON back byte for byte, so `canary reanalyse` can recompute
 //!   verdicts ([`Store::replace_verdicts`]).

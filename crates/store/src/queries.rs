@@ -328,7 +328,8 @@ impl Store {
     /// measurement after the last `ok` one (in the window); `measurements`
     /// counts the blocked measurements of that run and `confirmed` says
     /// whether any of them matched a blockpage fingerprint; `layer` and
-    /// `kind` are the latest verdict's. Ordered by domain, then ASN.
+    /// `kind` are the latest verdict's (of several blocked measurements in
+    /// the same second, the one stored last). Ordered by domain, then ASN.
     pub async fn blocked_now(
         &self,
         country: &str,

@@ -156,8 +156,7 @@ impl Store {
         let mut options = SqliteConnectOptions::new()
             .foreign_keys(true)
             .busy_timeout(SQLITE_BUSY_TIMEOUT)
-            // page cache up to 256 MiB per connection (allocated as used)
-            .pragma("cache_size", "-262144")
+            .pragma("cache_size", "-65536")
             .pragma("temp_store", "memory")
             .pragma("mmap_size", "1073741824");
         options = if memory {
