@@ -278,7 +278,7 @@ pub fn has_endpoint(tags: &[String], endpoint: &str) -> bool {
 /// The outcome of one URL target (a GET or POST with its DNS, TCP and TLS).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TargetResult {
-    /// The target's failure (OONI: the newest request's failure), if any.
+    /// The target's failure (the first failing request's), if any.
     pub failure: Option<String>,
     /// The step that failed, when it failed.
     pub layer: Option<crate::Layer>,
@@ -339,7 +339,13 @@ impl Records {
                 if tagged {
                     has_endpoint(&r.tags, endpoint)
                 } else {
+                    // Same host, and the same scheme when the URL was recorded
+                    // (old engines fetched http:// and https:// of one host).
                     r.host.as_deref() == Some(host.as_str())
+                        && r.url.as_deref().is_none_or(|u| {
+                            u.split_once(':').map(|(s, _)| s)
+                                == parsed.as_ref().map(url::Url::scheme)
+                        })
                 }
             })
             .collect();
@@ -366,8 +372,10 @@ impl Records {
         let tcp_failed = !tcp.is_empty() && tcp.iter().all(|t| !t.success);
         let tls_failed = https && !tls.is_empty() && tls.iter().all(|h| h.failure.is_some());
         let first_failure = |it: &mut dyn Iterator<Item = Option<String>>| it.flatten().next();
+        // A target fails when any of its requests failed: one redirect chain
+        // fails at its newest hop, and old engines measured some URLs twice.
         let failure = match newest {
-            Some(r) => r.failure.clone(),
+            Some(_) => requests.iter().find_map(|r| r.failure.clone()),
             None if dns_failed => first_failure(&mut queries.iter().map(|q| q.failure.clone()))
                 .or_else(|| Some("dns_no_answer".into())),
             None if tcp_failed => first_failure(&mut tcp.iter().map(|t| t.failure.clone())),
