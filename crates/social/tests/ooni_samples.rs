@@ -207,11 +207,9 @@ fn real_ooni_samples_reanalyse_to_the_same_verdict_keys() {
             if same {
                 continue;
             }
+            let (theirs_s, mine_s) = (theirs.to_string(), mine.to_string());
             let explained = EXPLAINED.iter().position(|(file, k, t, m, _)| {
-                s.file.contains(file)
-                    && k == key
-                    && theirs.to_string() == *t
-                    && mine.to_string() == *m
+                s.file.contains(file) && k == key && *t == theirs_s && *m == mine_s
             });
             if let Some(i) = explained {
                 used[i] = true;
