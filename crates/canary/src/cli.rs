@@ -62,6 +62,17 @@ pub enum Command {
     )]
     Analyse(AnalyseArgs),
 
+    /// Store measurements (OONI's or Canary's) in the database with their
+    /// verdicts. Importing the same file twice changes nothing.
+    #[command(
+        after_help = "Examples:\n  canary import examples/measurements.jsonl\n  canary import --database postgres://canary@db/canary ~/ooni-data/KH/"
+    )]
+    Import(ImportArgs),
+
+    /// Recompute every stored verdict with this version's rules (after an
+    /// upgrade or new fingerprints) and report how many changed.
+    Reanalyse(ReanalyseArgs),
+
     /// Measure whether websites are reachable from this network (run by a
     /// volunteer inside the country), writing one OONI web_connectivity
     /// measurement per URL.
@@ -332,4 +343,52 @@ pub struct AnalyseArgs {
     /// Worker threads (default: one per core).
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
+}
+
+/// Where the data lives: a SQLite file (created if missing) or a PostgreSQL
+/// URL. The same default for every command that uses the store.
+pub const DEFAULT_DATABASE: &str = "canary.db";
+
+/// Options of `canary import`.
+#[derive(Debug, clap::Args)]
+pub struct ImportArgs {
+    /// Measurement files or directories (JSON Lines, JSON, plain or .gz).
+    #[arg(required = true, value_name = "FILE_OR_DIR")]
+    pub paths: Vec<PathBuf>,
+
+    /// The database: a SQLite file or a postgres:// URL.
+    #[arg(long, value_name = "URL", default_value = DEFAULT_DATABASE)]
+    pub database: String,
+
+    /// Extra blockpage fingerprints (OONI's CSV format) for the verdicts.
+    #[arg(long, value_name = "FILE")]
+    pub fingerprints: Vec<PathBuf>,
+
+    /// Treat this private range as routable (labs, intranets). Repeatable.
+    #[arg(long, value_name = "CIDR")]
+    pub routable: Vec<String>,
+
+    /// Print the summary as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Options of `canary reanalyse`.
+#[derive(Debug, clap::Args)]
+pub struct ReanalyseArgs {
+    /// The database: a SQLite file or a postgres:// URL.
+    #[arg(long, value_name = "URL", default_value = DEFAULT_DATABASE)]
+    pub database: String,
+
+    /// Extra blockpage fingerprints (OONI's CSV format) for the verdicts.
+    #[arg(long, value_name = "FILE")]
+    pub fingerprints: Vec<PathBuf>,
+
+    /// Treat this private range as routable (labs, intranets). Repeatable.
+    #[arg(long, value_name = "CIDR")]
+    pub routable: Vec<String>,
+
+    /// Print the summary as JSON.
+    #[arg(long)]
+    pub json: bool,
 }

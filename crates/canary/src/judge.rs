@@ -5,6 +5,7 @@ use canary_analysis::fingerprints::FingerprintDb;
 use canary_analysis::netutil::IpPrefix;
 use canary_analysis::verdict::{analyse_web_connectivity, Context, Verdict};
 use canary_model::{Measurement, Nullable};
+use canary_store::{Outcome as StoredOutcome, StoredVerdict};
 
 /// The key under which Canary's finer label is stored in `test_keys`.
 pub const X_CANARY: &str = "x_canary";
@@ -74,6 +75,46 @@ impl canary_probe::Judge for AnalysisJudge {
         }
         if let Ok(value) = serde_json::to_value(&v) {
             tk.extra.insert(X_CANARY.to_string(), value);
+        }
+    }
+}
+
+impl AnalysisJudge {
+    /// The verdict in the store's form. Tests the analysis does not cover
+    /// yet are stored as `unknown`, saying so.
+    pub fn stored_verdict(&self, m: &Measurement) -> StoredVerdict {
+        let Some(v) = self.verdict(m) else {
+            return StoredVerdict {
+                rules_version: canary_analysis::RULES_VERSION.to_string(),
+                blocking: None,
+                accessible: None,
+                outcome: StoredOutcome::Unknown,
+                layer: None,
+                kind: None,
+                confirmed: false,
+                fingerprint: None,
+                explanation: format!(
+                    "This version of Canary does not analyse {} measurements yet.",
+                    m.test_name()
+                ),
+                rules_fired: Vec::new(),
+            };
+        };
+        let json = serde_json::to_value(&v).unwrap_or_default();
+        let text = |k: &str| json[k].as_str().map(str::to_string);
+        StoredVerdict {
+            rules_version: v.rules_version.clone(),
+            blocking: v.blocking.clone(),
+            accessible: v.accessible,
+            outcome: text("outcome")
+                .and_then(|o| o.parse().ok())
+                .unwrap_or(StoredOutcome::Unknown),
+            layer: text("layer"),
+            kind: text("kind"),
+            confirmed: v.confirmed,
+            fingerprint: v.fingerprint.clone(),
+            explanation: v.explanation.clone(),
+            rules_fired: v.rule_ids.clone(),
         }
     }
 }

@@ -5,6 +5,7 @@ mod helper;
 mod inspect;
 mod lists;
 mod probe;
+mod store_cmds;
 
 use std::process::ExitCode;
 
@@ -15,6 +16,8 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
     match command {
         Command::Inspect(args) => inspect::run(args),
         Command::Analyse(args) => analyse::run(args),
+        Command::Import(args) => store_cmds::import(args),
+        Command::Reanalyse(args) => store_cmds::reanalyse(args),
         Command::Probe(args) => probe::run(args),
         Command::Helper(args) => helper::run(args),
         Command::Lists(command) => lists::run(command),
