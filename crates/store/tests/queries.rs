@@ -870,7 +870,38 @@ async fn networks_operator_names_win(h: &Harness) {
     assert!(h.store.network(4).await.unwrap().is_none());
 }
 
+async fn optimize_keeps_every_answer(h: &Harness) {
+    loaded(h).await;
+    let before = h
+        .store
+        .blocked_now("KH", &Filters::default())
+        .await
+        .unwrap();
+    let summary = h
+        .store
+        .country_summary("KH", &Filters::default())
+        .await
+        .unwrap();
+    h.store.optimize().await.unwrap();
+    assert_eq!(
+        h.store
+            .blocked_now("KH", &Filters::default())
+            .await
+            .unwrap(),
+        before
+    );
+    assert_eq!(
+        h.store
+            .country_summary("KH", &Filters::default())
+            .await
+            .unwrap(),
+        summary
+    );
+    assert_eq!(before.len(), 2);
+}
+
 on_both_backends!(
+    optimize_keeps_every_answer,
     blocked_now_follows_the_latest_decisive_verdict,
     share_series_counts_each_day,
     country_summary_counts_sites_and_networks,
