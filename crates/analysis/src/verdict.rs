@@ -333,7 +333,8 @@ struct Facts {
     tcp: Vec<Tcp>,
     tls: Vec<Tls>,
     requests: Vec<Req>,
-    injected: Option<(Vec<IpAddr>, Vec<IpAddr>)>,
+    /// (first reply's addresses, a late reply's disjoint addresses).
+    injected: Vec<(Vec<IpAddr>, Vec<IpAddr>)>,
     read_bytes: i64,
 }
 
@@ -637,9 +638,10 @@ fn extract(tk: &WebConnectivityTestKeys, ctx: &Context<'_>) -> Facts {
                 .unwrap_or_default();
             let a: BTreeSet<_> = first.iter().collect();
             let b: BTreeSet<_> = late.iter().collect();
-            if !first.is_empty() && a != b {
-                f.injected = Some((first, late));
-                break;
+            // Round-robin resolvers re-order or rotate addresses; a forged
+            // reply shares none with the true one.
+            if !first.is_empty() && a.is_disjoint(&b) && f.injected.len() < 4 {
+                f.injected.push((first, late));
             }
         }
     }
@@ -1240,7 +1242,16 @@ fn canary_label(f: &Facts, ctx: &Context<'_>, v05_dns: Option<DnsConsistency>) -
     }
 
     // 2. DNS injection: a late reply with different addresses.
-    if let Some((first, late)) = &f.injected {
+    // Injection shows as two disjoint replies of which one (normally the
+    // first, forged one) has nothing in common with the control's answer.
+    let unrelated = |ips: &[IpAddr]| {
+        !f.control_addrs.is_empty() && !ips.iter().any(|ip| f.shares_ip_or_asn(*ip, ctx))
+    };
+    let injection = f
+        .injected
+        .iter()
+        .find(|(first, late)| f.control_addrs.is_empty() || unrelated(first) || unrelated(late));
+    if let Some((first, late)) = injection {
         return label(
             Outcome::Blocked,
             Some(Layer::Dns),

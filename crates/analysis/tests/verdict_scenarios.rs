@@ -943,6 +943,38 @@ fn a_private_address_that_serves_the_site_over_verified_tls_is_not_a_bogon_block
 }
 
 #[test]
+fn late_replies_are_injection_only_when_disjoint_and_unrelated_to_the_control() {
+    let db = FingerprintDb::canary_default();
+    let other = "93.184.216.99"; // same network as IP (AS15133 via ip_info below)
+                                 // (what, first reply, late reply, injection?)
+    let cases: &[(&str, &[&str], &[&str], bool)] = &[
+        ("forged first, true later", &["6.6.6.6"], &[IP], true),
+        ("same set re-ordered", &[IP, other], &[other, IP], false),
+        ("overlapping rotation", &[IP, other], &[IP], false),
+        (
+            "disjoint but both the site's network",
+            &[other],
+            &[IP],
+            false,
+        ),
+    ];
+    for (what, first, late, want) in cases {
+        let mut c = control();
+        c["ip_info"][other] = json!({"asn": 15133, "flags": 1});
+        let mut tk = keys(vec![query(H, first, None)], vec![], vec![], vec![], c);
+        tk["x_dns_duplicate_responses"] = json!([query(H, late, None)]);
+        let tk: WebConnectivityTestKeys = serde_json::from_value(tk).unwrap();
+        let v = analyse_web_connectivity(
+            &tk,
+            &Context::new("KH", &db)
+                .with_input(HTTP_URL)
+                .with_test_version("0.5.28"),
+        );
+        assert_eq!(v.kind == Some(Kind::Injection), *want, "{what}: {v:?}");
+    }
+}
+
+#[test]
 fn the_verdict_serialises_with_ooni_spelling() {
     let db = FingerprintDb::canary_default();
     let rows = rows();
