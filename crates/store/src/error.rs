@@ -7,7 +7,7 @@ pub enum StoreError {
     /// The database URL is neither a SQLite path nor a `postgres://` URL.
     #[error("invalid database URL {url:?}: {reason}")]
     InvalidUrl {
-        /// The URL as given (credentials included: do not log it).
+        /// The URL as given, credentials replaced by `***`.
         url: String,
         /// Why it was refused.
         reason: String,

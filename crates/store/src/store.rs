@@ -122,7 +122,7 @@ impl Store {
     /// on; writers wait up to 30 s for the write lock.
     pub async fn open(url: &str) -> Result<Store, StoreError> {
         let invalid = |reason: &str| StoreError::InvalidUrl {
-            url: url.to_owned(),
+            url: redact(url),
             reason: reason.to_owned(),
         };
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
@@ -703,6 +703,16 @@ impl Store {
                 })
             })
             .collect()
+    }
+}
+
+/// The URL without its credentials (`postgres://***@host/db`).
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            format!("{}***{}", &url[..scheme + 3], &url[at..])
+        }
+        _ => url.to_owned(),
     }
 }
 

@@ -408,10 +408,18 @@ async fn open_accepts_sqlite_paths_and_postgres_urls_only() {
         ("sqlite:", "empty"),
         ("mysql://u@h/db", "scheme"),
         ("postgres://u@h:notaport/db", ""),
+        (
+            "postgres://user:hunter2@h:notaport/db",
+            "postgres://***@h:notaport/db",
+        ),
     ] {
         let err = Store::open(url).await.unwrap_err();
         assert!(matches!(err, StoreError::InvalidUrl { .. }), "{url}: {err}");
         assert!(err.to_string().contains(reason), "{url}: {err}");
+        assert!(
+            !err.to_string().contains("hunter2"),
+            "no password in errors: {err}"
+        );
     }
     // reopening applies no migration twice
     let url = p("twice.db");
