@@ -34,6 +34,7 @@ pub mod control;
 pub mod experiment;
 pub mod records;
 pub mod runner;
+pub mod social;
 
 pub use config::{
     DohConfig, HelperConfig, Judge, NoJudge, ProbeConfig, Target, ACCEPT, ACCEPT_LANGUAGE,

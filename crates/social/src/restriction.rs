@@ -159,6 +159,22 @@ impl Fingerprints {
     }
 }
 
+/// The text of a page's first `<title>` (whitespace collapsed, at most 256
+/// characters), searched in the first 64 KiB.
+pub fn extract_title(body: &str) -> Option<String> {
+    let mut end = body.len().min(64 * 1024);
+    while !body.is_char_boundary(end) {
+        end -= 1;
+    }
+    let head = &body[..end];
+    let lower = head.to_ascii_lowercase();
+    let open = lower.find("<title")?;
+    let start = open + lower[open..].find('>')? + 1;
+    let stop = start + lower[start..].find("</title")?;
+    let title: String = head[start..stop].split_whitespace().collect::<Vec<_>>().join(" ");
+    Some(title.chars().take(256).collect())
+}
+
 /// What one vantage saw of a page: the evidence the verdict rests on.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct PageView {
@@ -427,6 +443,21 @@ mod tests {
             failed_layer: Some(layer),
             ..PageView::default()
         }
+    }
+
+    #[test]
+    fn titles_are_extracted_case_insensitively_and_bounded() {
+        let cases = [
+            ("<html><TITLE lang=en>  Free\n Press </title>", Some("Free Press")),
+            ("<title></title>", Some("")),
+            ("<p>no title</p>", None),
+            ("<title>unterminated", None),
+        ];
+        for (body, want) in cases {
+            assert_eq!(extract_title(body).as_deref(), want, "{body}");
+        }
+        let long = format!("<title>{}</title>", "a".repeat(1000));
+        assert_eq!(extract_title(&long).map(|t| t.len()), Some(256));
     }
 
     #[test]
