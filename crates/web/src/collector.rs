@@ -99,21 +99,26 @@ fn scrub_value(value: &mut Value, ip: &str) -> usize {
 }
 
 /// Replaces `ip` in `s` where it is not part of a longer address
-/// (`10.0.0.1` must not touch `10.0.0.12`).
+/// (`10.0.0.1` must not touch `10.0.0.12`; `10.0.0.1:53` is replaced).
 fn replace_token(s: &str, ip: &str) -> String {
-    let addr_char = |c: char| c.is_ascii_hexdigit() || c == '.' || c == ':';
+    let v6 = ip.contains(':');
     let mut out = String::with_capacity(s.len());
     let mut rest = s;
     while let Some(pos) = rest.find(ip) {
         let before = rest[..pos].chars().next_back();
-        let after = rest[pos + ip.len()..].chars().next();
-        out.push_str(&rest[..pos]);
-        if before.is_some_and(addr_char) || after.is_some_and(addr_char) {
-            out.push_str(ip);
+        let tail = &rest[pos + ip.len()..];
+        let mut after = tail.chars();
+        let (a1, a2) = (after.next(), after.next());
+        let longer = if v6 {
+            let addr = |c: char| c.is_ascii_hexdigit() || c == ':';
+            before.is_some_and(addr) || a1.is_some_and(addr)
         } else {
-            out.push_str(SCRUBBED_IP);
-        }
-        rest = &rest[pos + ip.len()..];
+            let digit = |c: Option<char>| c.is_some_and(|c| c.is_ascii_digit());
+            digit(before) || before == Some('.') || digit(a1) || (a1 == Some('.') && digit(a2))
+        };
+        out.push_str(&rest[..pos]);
+        out.push_str(if longer { ip } else { SCRUBBED_IP });
+        rest = tail;
     }
     out.push_str(rest);
     out
@@ -243,4 +248,27 @@ pub fn prepare_submission(body: &[u8], p: &Prepare<'_>) -> Result<Vec<NewMeasure
         .into_iter()
         .map(|(n, line)| prepare_one(line, p).map_err(|r| r.at(Some(n))))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::replace_token;
+
+    #[test]
+    fn replace_token_replaces_whole_addresses_only() {
+        let cases = [
+            ("10.0.0.1", "10.0.0.1", "127.0.0.1"),
+            ("10.0.0.1", "10.0.0.1:53", "127.0.0.1:53"),
+            ("10.0.0.1", "10.0.0.12", "10.0.0.12"),
+            ("10.0.0.1", "110.0.0.1", "110.0.0.1"),
+            ("10.0.0.1", "10.0.0.1.5", "10.0.0.1.5"),
+            ("10.0.0.1", "at 10.0.0.1. Then", "at 127.0.0.1. Then"),
+            ("10.0.0.1", "[10.0.0.1] and 10.0.0.1", "[127.0.0.1] and 127.0.0.1"),
+            ("2001:db8::1", "[2001:db8::1]:443", "[127.0.0.1]:443"),
+            ("2001:db8::1", "2001:db8::1f", "2001:db8::1f"),
+        ];
+        for (ip, input, want) in cases {
+            assert_eq!(replace_token(input, ip), want, "{ip} in {input}");
+        }
+    }
 }
