@@ -48,6 +48,20 @@ pub enum Command {
     )]
     Inspect(InspectArgs),
 
+    /// Run the explorer, the JSON API and the collector probes upload to.
+    ///
+    /// With no arguments it listens on 127.0.0.1:8080 and keeps its data in
+    /// canary.db in the working directory. `--demo` first loads a demo
+    /// dataset so there is something to see at once.
+    #[command(
+        after_help = "Examples:\n  canary serve --demo                      then open http://127.0.0.1:8080/country/KH\n  canary serve --listen 0.0.0.0:8080 --database postgres://canary@db/canary --cookie-secure"
+    )]
+    Serve(ServeArgs),
+
+    /// Administration: users of the web interface.
+    #[command(subcommand)]
+    Admin(AdminCommand),
+
     /// Recompute verdicts for measurements (OONI's or Canary's) from their
     /// raw records, and summarise them.
     ///
@@ -391,4 +405,63 @@ pub struct ReanalyseArgs {
     /// Print the summary as JSON.
     #[arg(long)]
     pub json: bool,
+}
+
+/// Options of `canary serve`.
+#[derive(Debug, clap::Args)]
+pub struct ServeArgs {
+    /// Address and port to listen on.
+    #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:8080")]
+    pub listen: std::net::SocketAddr,
+
+    /// The database: a SQLite file or a postgres:// URL.
+    #[arg(long, value_name = "URL", default_value = DEFAULT_DATABASE)]
+    pub database: String,
+
+    /// Load the demo dataset first (idempotent).
+    #[arg(long)]
+    pub demo: bool,
+
+    /// Extra blockpage fingerprints (OONI's CSV format) for submissions' verdicts.
+    #[arg(long, value_name = "FILE")]
+    pub fingerprints: Vec<PathBuf>,
+
+    /// Mark cookies Secure (set this when users reach the server over HTTPS,
+    /// e.g. behind a TLS proxy).
+    #[arg(long)]
+    pub cookie_secure: bool,
+}
+
+/// `canary admin …`
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Create a user of the web interface (the first admin, for instance).
+    #[command(
+        after_help = "Example:\n  printf '%s\\n' 'a long passphrase' | canary admin create-user --name sokha --role admin --org LICADHO --password-stdin"
+    )]
+    CreateUser(CreateUserArgs),
+}
+
+/// Options of `canary admin create-user`.
+#[derive(Debug, clap::Args)]
+pub struct CreateUserArgs {
+    /// Login name.
+    #[arg(long)]
+    pub name: String,
+
+    /// viewer, analyst or admin.
+    #[arg(long, default_value = "viewer")]
+    pub role: String,
+
+    /// The user's organisation.
+    #[arg(long)]
+    pub org: Option<String>,
+
+    /// Read the password from standard input (one line).
+    #[arg(long)]
+    pub password_stdin: bool,
+
+    /// The database: a SQLite file or a postgres:// URL.
+    #[arg(long, value_name = "URL", default_value = DEFAULT_DATABASE)]
+    pub database: String,
 }

@@ -5,6 +5,7 @@ mod helper;
 mod inspect;
 mod lists;
 mod probe;
+mod serve;
 mod store_cmds;
 
 use std::process::ExitCode;
@@ -17,6 +18,8 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Inspect(args) => inspect::run(args),
         Command::Analyse(args) => analyse::run(args),
         Command::Import(args) => store_cmds::import(args),
+        Command::Serve(args) => serve::run(args),
+        Command::Admin(command) => serve::admin(command),
         Command::Reanalyse(args) => store_cmds::reanalyse(args),
         Command::Probe(args) => probe::run(args),
         Command::Helper(args) => helper::run(args),

@@ -1,0 +1,108 @@
+//! `canary serve` and `canary admin`: the collector, the explorer and its
+//! users.
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::{bail, Context};
+use canary_web::accounts::{PasswordParams, Role};
+use canary_web::{serve, WebConfig};
+
+use crate::cli::{AdminCommand, CreateUserArgs, ServeArgs};
+use crate::cmd::store_cmds::open_store;
+
+pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
+    let fingerprints = crate::cmd::probe::fingerprints(&args.fingerprints)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    runtime.block_on(async move {
+        let store = open_store(&args.database).await?;
+        if args.demo {
+            let report = canary_web::demo::load(&store)
+                .await
+                .context("loading the demo dataset")?;
+            eprintln!(
+                "canary: demo dataset loaded ({} measurements added, {} already there)",
+                report.inserted, report.duplicates
+            );
+        }
+        let mut config = WebConfig::new(store);
+        config.fingerprints = Arc::new(fingerprints);
+        config.cookie_secure = args.cookie_secure;
+        let listener = tokio::net::TcpListener::bind(args.listen)
+            .await
+            .with_context(|| format!("listening on {}", args.listen))?;
+        let server = serve(config, listener).await?;
+        // The first line says where to look (scripts read it when the port
+        // was chosen by the OS).
+        println!("canary serve: http://{}/", server.local_addr());
+        std::io::stdout().flush().ok();
+        if args.demo {
+            eprintln!("canary: try http://{}/country/KH", server.local_addr());
+        }
+        tokio::signal::ctrl_c()
+            .await
+            .context("waiting for Ctrl-C")?;
+        eprintln!("canary: stopping");
+        server.shutdown().await;
+        anyhow::Ok(())
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn admin(command: AdminCommand) -> anyhow::Result<ExitCode> {
+    match command {
+        AdminCommand::CreateUser(args) => create_user(args),
+    }
+}
+
+fn read_password(args: &CreateUserArgs) -> anyhow::Result<String> {
+    let stdin = std::io::stdin();
+    if !args.password_stdin && stdin.is_terminal() {
+        bail!("give the password on standard input with --password-stdin (it is never taken from the command line, where other users could see it)");
+    }
+    let mut line = String::new();
+    stdin
+        .lock()
+        .read_line(&mut line)
+        .context("reading the password from standard input")?;
+    let password = line.trim_end_matches(['\n', '\r']).to_string();
+    if password.is_empty() {
+        bail!("the password on standard input is empty");
+    }
+    Ok(password)
+}
+
+fn create_user(args: CreateUserArgs) -> anyhow::Result<ExitCode> {
+    let role = match args.role.as_str() {
+        "viewer" => Role::Viewer,
+        "analyst" => Role::Analyst,
+        "admin" => Role::Admin,
+        other => bail!("--role {other}: use viewer, analyst or admin"),
+    };
+    let password = read_password(&args)?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    let user = runtime.block_on(async {
+        let store = open_store(&args.database).await?;
+        let user = canary_web::accounts::create_user(
+            &store,
+            &args.name,
+            &password,
+            role,
+            args.org.as_deref(),
+            &PasswordParams::owasp(),
+        )
+        .await
+        .context("creating the user")?;
+        store.close().await;
+        anyhow::Ok(user)
+    })?;
+    println!("created {} {} in {}", role, user.name, args.database);
+    Ok(ExitCode::SUCCESS)
+}
