@@ -29,7 +29,12 @@ const IMPURE_CRATES: &[&str] = &[
 ];
 
 /// Crates that must stay pure (no I/O, no async, no clock).
-const PURE: &[&str] = &["canary-model", "canary-analysis", "canary-ipinfo"];
+const PURE: &[&str] = &[
+    "canary-model",
+    "canary-analysis",
+    "canary-ipinfo",
+    "canary-social",
+];
 
 /// Source patterns a pure crate must not contain. (`std::net`'s address
 /// types are plain data and allowed; its sockets are not.)
