@@ -2,7 +2,7 @@
 //! extraction and certificate SPKI fingerprints.
 
 use std::fmt;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::net::IpAddr;
 use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
@@ -90,58 +90,13 @@ fn canonical(ip: IpAddr) -> IpAddr {
 
 /// True for addresses that are not routable on the public Internet
 /// (private, shared, loopback, link-local, documentation, multicast,
-/// reserved…), following OONI's bogon list.
+/// reserved…), following OONI's bogon list — the one list Canary keeps, in
+/// `canary-ipinfo`.
 pub fn is_bogon(ip: IpAddr) -> bool {
-    match canonical(ip) {
-        IpAddr::V4(v4) => is_bogon_v4(v4),
-        IpAddr::V6(v6) => is_bogon_v6(v6),
-    }
-}
-
-fn is_bogon_v4(ip: Ipv4Addr) -> bool {
-    const NETS: &[(u32, u8)] = &[
-        (0x0000_0000, 8),  // 0.0.0.0/8 "this network"
-        (0x0a00_0000, 8),  // 10/8
-        (0x6440_0000, 10), // 100.64/10 carrier-grade NAT
-        (0x7f00_0000, 8),  // loopback
-        (0xa9fe_0000, 16), // link-local
-        (0xac10_0000, 12), // 172.16/12
-        (0xc000_0000, 24), // 192.0.0/24 IETF
-        (0xc000_0200, 24), // TEST-NET-1
-        (0xc0a8_0000, 16), // 192.168/16
-        (0xc612_0000, 15), // 198.18/15 benchmarking
-        (0xc633_6400, 24), // TEST-NET-2
-        (0xcb00_7100, 24), // TEST-NET-3
-        (0xe000_0000, 4),  // multicast
-        (0xf000_0000, 4),  // reserved + broadcast
-    ];
-    let v = u32::from(ip);
-    NETS.iter().any(|&(net, len)| {
-        let mask = u32::MAX << (32 - u32::from(len));
-        v & mask == net
-    })
-}
-
-fn is_bogon_v6(ip: Ipv6Addr) -> bool {
-    let v = u128::from(ip);
-    const NETS: &[(u128, u8)] = &[
-        (0, 128),                                        // ::
-        (1, 128),                                        // ::1
-        (0x0100_0000_0000_0000_0000_0000_0000_0000, 64), // discard-only
-        (0x2001_0db8_0000_0000_0000_0000_0000_0000, 32), // documentation
-        (0xfc00_0000_0000_0000_0000_0000_0000_0000, 7),  // unique local
-        (0xfe80_0000_0000_0000_0000_0000_0000_0000, 10), // link-local
-        (0xfec0_0000_0000_0000_0000_0000_0000_0000, 10), // site-local (deprecated)
-        (0xff00_0000_0000_0000_0000_0000_0000_0000, 8),  // multicast
-    ];
-    NETS.iter().any(|&(net, len)| {
-        let mask = if len == 128 {
-            u128::MAX
-        } else {
-            u128::MAX << (128 - u32::from(len))
-        };
-        v & mask == net
-    })
+    static BOGONS: std::sync::OnceLock<canary_ipinfo::Bogons> = std::sync::OnceLock::new();
+    BOGONS
+        .get_or_init(canary_ipinfo::Bogons::default)
+        .is_bogon(ip)
 }
 
 /// The host of an absolute URL (`scheme://[user@]host[:port]/…`), lower-cased,
