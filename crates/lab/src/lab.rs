@@ -74,6 +74,7 @@ struct Info {
     isp_resolver: SocketAddr,
     control_resolver: SocketAddr,
     blockpage_url: String,
+    social: Vec<crate::social::SocialScenario>,
 }
 
 /// A running censorship lab. Dropping it stops every server and closes every socket.
@@ -87,6 +88,8 @@ pub struct Lab {
     ca_path: PathBuf,
     untrusted_ca_path: PathBuf,
     fingerprints_path: PathBuf,
+    asn_path: PathBuf,
+    accounts_path: PathBuf,
     _dir: tempfile::TempDir,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<JoinHandle<()>>,
@@ -145,7 +148,7 @@ impl Lab {
             .name("canary-lab".into())
             .spawn(move || run(thread_config, thread_pki, ready_tx, shutdown_rx))
             .map_err(|e| LabError::Runtime(format!("cannot spawn the lab thread: {e}")))?;
-        let info = match ready_rx.recv() {
+        let mut info = match ready_rx.recv() {
             Ok(Ok(info)) => info,
             Ok(Err(e)) => {
                 let _ = thread.join();
@@ -158,6 +161,8 @@ impl Lab {
                 ));
             }
         };
+        let (asn_path, accounts_path) =
+            crate::social::write_files(dir.path(), &mut info.social, &pki.ca_pem)?;
         tracing::debug!(scenarios = info.scenarios.len(), "canary lab started");
         Ok(Lab {
             info,
@@ -167,6 +172,8 @@ impl Lab {
             ca_path,
             untrusted_ca_path,
             fingerprints_path,
+            asn_path,
+            accounts_path,
             _dir: dir,
             shutdown: Some(shutdown_tx),
             thread: Some(thread),
@@ -213,6 +220,9 @@ impl Lab {
             "blockpage_url": self.info.blockpage_url,
             "scenarios": self.info.scenarios,
             "bulk_sites": self.info.bulk,
+            "asn_db_file": self.asn_path.display().to_string(),
+            "accounts_file": self.accounts_path.display().to_string(),
+            "social_scenarios": self.info.social,
         });
         serde_json::to_string_pretty(&value).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
     }
@@ -279,6 +289,28 @@ impl Lab {
     /// The true address of a lab name (what the control resolver answers).
     pub fn resolve(&self, host: &str) -> Option<Ipv4Addr> {
         self.info.zone.get(&crate::dns::normalise(host)).copied()
+    }
+
+    /// The social rows ([`crate::social::SOCIAL_SCENARIOS`]) with their hosts
+    /// and endpoint files.
+    pub fn social_scenarios(&self) -> &[crate::social::SocialScenario] {
+        &self.info.social
+    }
+
+    /// One social row by name.
+    pub fn social_scenario(&self, name: &str) -> Option<&crate::social::SocialScenario> {
+        self.info.social.iter().find(|s| s.name == name)
+    }
+
+    /// The lab's IP-to-ASN table (iptoasn TSV, for `--asn-db`): Facebook's
+    /// stand-ins are in AS32934.
+    pub fn asn_db_path(&self) -> &Path {
+        &self.asn_path
+    }
+
+    /// The accounts CSV of the account rows (for `--accounts`).
+    pub fn accounts_csv_path(&self) -> &Path {
+        &self.accounts_path
     }
 
     /// The configuration this lab was started with.
@@ -678,6 +710,9 @@ async fn build(config: &LabConfig, pki: Arc<Pki>) -> Result<(Info, Keep), LabErr
         ));
     }
 
+    // The social rows: stand-ins for the messaging services and a platform.
+    let social = crate::social::build(&mut zone, &mut listeners, &mut keep._blackholes, censored)?;
+
     // Resolvers.
     let zone = Arc::new(zone);
     let mut resolvers = Vec::new();
@@ -725,6 +760,7 @@ async fn build(config: &LabConfig, pki: Arc<Pki>) -> Result<(Info, Keep), LabErr
         isp_resolver: resolvers[0],
         control_resolver: resolvers[1],
         blockpage_url,
+        social,
     };
     Ok((info, keep))
 }

@@ -79,6 +79,7 @@ pub mod netns;
 mod pki;
 pub mod scenario;
 mod site;
+pub mod social;
 mod vantage;
 
 pub use error::LabError;
@@ -86,6 +87,10 @@ pub use lab::{Lab, LabConfig};
 pub use scenario::{
     CensorAction, Expected, ExpectedBlocking, Kind, Layer, Outcome, Scenario, ScenarioSpec, Scheme,
     ServerBehaviour, SCENARIOS,
+};
+pub use social::{
+    SocialCensor, SocialExpected, SocialExperiment, SocialHost, SocialScenario, SocialSpec,
+    SOCIAL_SCENARIOS,
 };
 pub use vantage::{
     Vantage, BLOCKPAGE_HOST, BLOCKPAGE_IP, BLOCKPAGE_MARKER, BOGON_ANSWER, CENSORED_SOURCE,

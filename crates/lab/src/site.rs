@@ -70,6 +70,12 @@ pub(crate) enum Content {
     },
     /// The censor's blockpage (for the blockpage server itself).
     Blockpage,
+    /// `200 OK` with one page for the control and another for the censored
+    /// vantage (a platform's own country restriction: not the censor).
+    PageByVantage {
+        control: Arc<Page>,
+        censored: Arc<Page>,
+    },
 }
 
 /// One host name served by a listener.
@@ -403,26 +409,32 @@ async fn respond<B>(
         tokio::time::sleep(delay).await;
     }
     match &entry.content {
-        Content::Page(page) => {
-            let mut response = Response::new(LabBody::sized(page.body.clone()));
-            let headers = response.headers_mut();
-            headers.insert(
-                CONTENT_TYPE,
-                HeaderValue::from_static("text/html; charset=utf-8"),
-            );
-            for (name, value) in &page.headers {
-                if let (Ok(n), Ok(v)) = (
-                    hyper::header::HeaderName::try_from(name.as_str()),
-                    HeaderValue::try_from(value.as_str()),
-                ) {
-                    headers.insert(n, v);
-                }
-            }
-            response
-        }
+        Content::Page(page) => page_response(page),
+        Content::PageByVantage {
+            control,
+            censored: for_censored,
+        } => page_response(if censored { for_censored } else { control }),
         Content::Redirect { status, location } => redirect(*status, location),
         Content::Blockpage => blockpage(),
     }
+}
+
+fn page_response(page: &Page) -> Response<LabBody> {
+    let mut response = Response::new(LabBody::sized(page.body.clone()));
+    let headers = response.headers_mut();
+    headers.insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    for (name, value) in &page.headers {
+        if let (Ok(n), Ok(v)) = (
+            hyper::header::HeaderName::try_from(name.as_str()),
+            HeaderValue::try_from(value.as_str()),
+        ) {
+            headers.insert(n, v);
+        }
+    }
+    response
 }
 
 fn plain(status: StatusCode, text: &'static str) -> Response<LabBody> {
