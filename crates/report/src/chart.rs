@@ -99,22 +99,32 @@ pub const PALETTE: &[&str] = &[
 const AXIS: &str = "#555555";
 const GRID: &str = "#dddddd";
 
+/// The top of the y axis: four equal steps of 1, 2 or 5 × 10^k (counts:
+/// whole steps; percentages may also step by 2.5 and stop at 100).
 fn nice_max(v: f64, percent: bool) -> f64 {
     if v <= 0.0 || !v.is_finite() {
-        return if percent { 10.0 } else { 1.0 };
+        return if percent { 20.0 } else { 4.0 };
     }
-    let mag = 10f64.powf(v.log10().floor());
-    let mut m = mag;
-    for step in [1.0, 2.0, 2.5, 5.0, 10.0] {
-        m = step * mag;
-        if m >= v {
-            break;
-        }
+    let raw = v / 4.0;
+    let mut mag = 10f64.powf(raw.log10().floor());
+    if !percent {
+        mag = mag.max(1.0);
     }
-    if percent {
-        m.min(100.0).max(v)
+    let steps: &[f64] = if percent {
+        &[1.0, 2.0, 2.5, 5.0, 10.0]
     } else {
-        m
+        &[1.0, 2.0, 5.0, 10.0]
+    };
+    let step = steps
+        .iter()
+        .map(|s| s * mag)
+        .find(|s| *s >= raw)
+        .unwrap_or(10.0 * mag);
+    let top = step * 4.0;
+    if percent {
+        top.min(100.0)
+    } else {
+        top
     }
 }
 

@@ -11,9 +11,12 @@ use crate::data::ReportData;
 use crate::layout::{layout, Block, Document, Inline};
 use crate::options::ReportOptions;
 
-/// Noto Sans Khmer Regular (SIL OFL 1.1, see `assets/fonts/OFL.txt`).
-pub const KHMER_FONT_REGULAR: &[u8] = include_bytes!("../assets/fonts/NotoSansKhmer-Regular.ttf");
-/// Noto Sans Khmer Bold (SIL OFL 1.1).
+/// Noto Sans Khmer Regular (SIL OFL 1.1): the web UI's copy
+/// (`crates/web/assets/fonts`, licence in its `OFL.txt`), shared rather
+/// than committed twice.
+pub const KHMER_FONT_REGULAR: &[u8] =
+    include_bytes!("../../web/assets/fonts/NotoSansKhmer-Regular.ttf");
+/// Noto Sans Khmer Bold (SIL OFL 1.1, see `assets/fonts/OFL.txt`).
 pub const KHMER_FONT_BOLD: &[u8] = include_bytes!("../assets/fonts/NotoSansKhmer-Bold.ttf");
 
 /// Whether `s` has a character of the Khmer blocks (U+1780–U+17FF, U+19E0–U+19FF).

@@ -693,3 +693,53 @@ async fn charts_are_inline_svg_and_every_figure_links_to_its_query() {
     }
     assert!(html.contains("/api/v1/countries/KH/blocked?from=2023-01-01&amp;to=2023-12-31"));
 }
+
+#[tokio::test]
+async fn reports_over_the_web_demo_dataset_match_the_store() {
+    // the web UI's demo: the censorship lab's scenarios as full
+    // web_connectivity measurements, verdicts by canary-analysis, events
+    // by its CUSUM detector
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("web-demo.db").display()
+    );
+    let store = Store::open(&url).await.unwrap();
+    canary_web::demo::load(&store).await.unwrap();
+    let reg = canary_registry::seed::kh();
+    for (lang, template) in [
+        (Lang::En, Template::Country),
+        (Lang::Km, Template::Country),
+        (Lang::En, Template::Upr),
+        (Lang::Km, Template::Upr),
+    ] {
+        let o = opts(lang, template, date!(2018 - 01 - 01), date!(2024 - 12 - 31));
+        let data = gather(&store, &reg, &o).await.unwrap();
+        assert!(data.has_measurements);
+        assert!(
+            !data.incidents.incidents.is_empty(),
+            "seed incidents 2018-2023"
+        );
+        assert!(data.figure("summary.sites_blocked").unwrap().value > 0);
+        assert!(
+            data.figure("summary.events").unwrap().value > 0,
+            "CUSUM events"
+        );
+        assert!(
+            !data.methodology.fingerprints.is_empty(),
+            "blockpage fingerprints matched"
+        );
+        for f in data.all_figures() {
+            let want = expected(&store, &reg, &o, &f.key).await;
+            assert_eq!(f.value, want, "{lang:?} {template:?}: {}", f.key);
+        }
+        let html = render_html(&data, &o);
+        for (key, value) in html_figures(&html) {
+            assert_eq!(
+                value,
+                expected(&store, &reg, &o, &key).await,
+                "{lang:?} {template:?}: {key} in HTML"
+            );
+        }
+    }
+}
