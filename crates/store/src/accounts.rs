@@ -45,6 +45,8 @@ pub struct Session {
 }
 
 type UserRow = (i64, String, String, Option<String>, bool, i64);
+/// A user row followed by one more text column.
+type UserRowWith = (i64, String, String, Option<String>, bool, i64, String);
 
 fn user_from_row(row: UserRow) -> Result<User, StoreError> {
     let (id, name, role, org, disabled, created) = row;
@@ -120,16 +122,15 @@ impl crate::Store {
     /// A user and their password hash, by login name.
     pub async fn user_by_name(&self, name: &str) -> Result<Option<(User, String)>, StoreError> {
         check_len("user name", name, MAX_FIELD_BYTES)?;
-        let row: Option<(i64, String, String, Option<String>, bool, i64, String)> =
-            with_backend!(self, pool, Db => {
-                sqlx::query_as(
-                    "SELECT id, name, role, org, disabled, created_at, password_hash \
-                     FROM users WHERE name = $1",
-                )
-                .bind(name.to_owned())
-                .fetch_optional(pool)
-                .await?
-            });
+        let row: Option<UserRowWith> = with_backend!(self, pool, Db => {
+            sqlx::query_as(
+                "SELECT id, name, role, org, disabled, created_at, password_hash \
+                 FROM users WHERE name = $1",
+            )
+            .bind(name.to_owned())
+            .fetch_optional(pool)
+            .await?
+        });
         let Some((id, name, role, org, disabled, created, hash)) = row else {
             return Ok(None);
         };
@@ -153,7 +154,12 @@ impl crate::Store {
 
     /// Changes a user's role and whether they are disabled; a disabled user's
     /// sessions are ended. Returns `false` when there is no such user.
-    pub async fn update_user(&self, id: i64, role: &str, disabled: bool) -> Result<bool, StoreError> {
+    pub async fn update_user(
+        &self,
+        id: i64,
+        role: &str,
+        disabled: bool,
+    ) -> Result<bool, StoreError> {
         check_role(role)?;
         let changed = with_backend!(self, pool, Db => {
             let mut tx = pool.begin().await?;

@@ -65,11 +65,13 @@ async fn run() -> Result<ExitCode, Box<dyn std::error::Error>> {
                 "acknowledged (2xx, stored): {}  acknowledged twice: {twice}  missing after restart: {missing}  rows in store: {stored}",
                 seen.len()
             );
-            return Ok(if missing == 0 && twice == 0 && stored >= seen.len() as u64 {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::FAILURE
-            });
+            return Ok(
+                if missing == 0 && twice == 0 && stored >= seen.len() as u64 {
+                    ExitCode::SUCCESS
+                } else {
+                    ExitCode::FAILURE
+                },
+            );
         }
         _ => {}
     }
@@ -89,7 +91,10 @@ async fn run() -> Result<ExitCode, Box<dyn std::error::Error>> {
     let store = Store::open(&database).await?;
     if demo {
         let r = canary_web::demo::load(&store).await?;
-        eprintln!("demo dataset: {} new, {} already there", r.inserted, r.duplicates);
+        eprintln!(
+            "demo dataset: {} new, {} already there",
+            r.inserted, r.duplicates
+        );
     }
     let mut cfg = WebConfig::new(store);
     if no_limit {

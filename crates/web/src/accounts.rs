@@ -180,7 +180,9 @@ pub async fn verify_password(password: &str, hash: &str) -> bool {
 /// A dummy hash to verify against when the user does not exist, so that a
 /// wrong name costs the same time as a wrong password.
 pub(crate) async fn dummy_hash(params: &PasswordParams) -> Option<String> {
-    hash_password("not-a-real-password-at-all", params).await.ok()
+    hash_password("not-a-real-password-at-all", params)
+        .await
+        .ok()
 }
 
 fn check_name(name: &str) -> Result<(), WebError> {
@@ -213,7 +215,10 @@ pub async fn create_user(
     check_name(name)?;
     if let Some(o) = org {
         if o.len() > 200 || o.chars().any(char::is_control) {
-            return Err(WebError::invalid("organisation", "at most 200 printable bytes"));
+            return Err(WebError::invalid(
+                "organisation",
+                "at most 200 printable bytes",
+            ));
         }
     }
     let hash = hash_password(password, params).await?;
@@ -269,9 +274,9 @@ impl LoginThrottle {
             return true;
         };
         keys.iter().any(|k| {
-            state
-                .get(k)
-                .is_some_and(|(n, since)| *n >= self.max_failures && now.duration_since(*since) < self.window)
+            state.get(k).is_some_and(|(n, since)| {
+                *n >= self.max_failures && now.duration_since(*since) < self.window
+            })
         })
     }
 

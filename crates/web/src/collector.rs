@@ -131,7 +131,11 @@ pub fn scrub(raw: &[u8]) -> Result<Vec<u8>, Refusal> {
     let mut value: Value = serde_json::from_slice(raw)
         .map_err(|e| Refusal::new(400, "malformed_json", format!("not JSON: {e}")))?;
     let Some(obj) = value.as_object_mut() else {
-        return Err(Refusal::new(400, "malformed_json", "a measurement is a JSON object"));
+        return Err(Refusal::new(
+            400,
+            "malformed_json",
+            "a measurement is a JSON object",
+        ));
     };
     let declared = match obj.get("probe_ip") {
         None | Some(Value::Null) => return Ok(raw.to_vec()),
@@ -172,7 +176,11 @@ pub struct Prepare<'a> {
 pub fn prepare_one(raw: &[u8], p: &Prepare<'_>) -> Result<NewMeasurement, Refusal> {
     let scrubbed = scrub(raw)?;
     let m = Measurement::from_slice(&scrubbed).map_err(|e| {
-        Refusal::new(422, "invalid_measurement", format!("not an OONI measurement: {e}"))
+        Refusal::new(
+            422,
+            "invalid_measurement",
+            format!("not an OONI measurement: {e}"),
+        )
     })?;
     if m.test_name() != "web_connectivity" {
         return Err(Refusal::new(
@@ -241,7 +249,11 @@ pub fn prepare_submission(body: &[u8], p: &Prepare<'_>) -> Result<Vec<NewMeasure
         return Err(Refusal::new(
             413,
             "batch_too_large",
-            format!("{} measurements; at most {} per submission", lines.len(), p.max_batch),
+            format!(
+                "{} measurements; at most {} per submission",
+                lines.len(),
+                p.max_batch
+            ),
         ));
     }
     lines
@@ -263,7 +275,11 @@ mod tests {
             ("10.0.0.1", "110.0.0.1", "110.0.0.1"),
             ("10.0.0.1", "10.0.0.1.5", "10.0.0.1.5"),
             ("10.0.0.1", "at 10.0.0.1. Then", "at 127.0.0.1. Then"),
-            ("10.0.0.1", "[10.0.0.1] and 10.0.0.1", "[127.0.0.1] and 127.0.0.1"),
+            (
+                "10.0.0.1",
+                "[10.0.0.1] and 10.0.0.1",
+                "[127.0.0.1] and 127.0.0.1",
+            ),
             ("2001:db8::1", "[2001:db8::1]:443", "[127.0.0.1]:443"),
             ("2001:db8::1", "2001:db8::1f", "2001:db8::1f"),
         ];

@@ -123,12 +123,8 @@ fn test_keys(host: &str, url: &str, https: bool, b: Behaviour) -> Value {
             "answers": answers.iter().map(|a| json!({"answer_type": "A", "ipv4": a})).collect::<Vec<_>>(),
         })
     };
-    let tcp = |ip: &str, failure: Option<&str>| {
-        json!({"ip": ip, "port": port, "status": {"success": failure.is_none(), "failure": failure}})
-    };
-    let tls = |ip: &str, failure: Option<&str>| {
-        json!({"address": format!("{ip}:443"), "server_name": host, "failure": failure})
-    };
+    let tcp = |ip: &str, failure: Option<&str>| json!({"ip": ip, "port": port, "status": {"success": failure.is_none(), "failure": failure}});
+    let tls = |ip: &str, failure: Option<&str>| json!({"address": format!("{ip}:443"), "server_name": host, "failure": failure});
     let ok_req = |code: i64, body: &str| {
         json!({
             "request": {"url": url, "method": "GET"}, "failure": null,
@@ -136,9 +132,7 @@ fn test_keys(host: &str, url: &str, https: bool, b: Behaviour) -> Value {
                          "headers_list": [["Content-Type", "text/html"], ["Server", "demo"]]},
         })
     };
-    let failed_req = |failure: &str| {
-        json!({"request": {"url": url, "method": "GET"}, "failure": failure, "response": null})
-    };
+    let failed_req = |failure: &str| json!({"request": {"url": url, "method": "GET"}, "failure": failure, "response": null});
     let mut control = json!({
         "dns": {"failure": null, "addrs": [SITE_IP]},
         "tcp_connect": {format!("{SITE_IP}:{port}"): {"status": true, "failure": null}},
@@ -153,12 +147,18 @@ fn test_keys(host: &str, url: &str, https: bool, b: Behaviour) -> Value {
         Behaviour::Ok => (
             vec![q(&[SITE_IP], None)],
             vec![tcp(SITE_IP, None)],
-            if https { vec![tls(SITE_IP, None)] } else { vec![] },
+            if https {
+                vec![tls(SITE_IP, None)]
+            } else {
+                vec![]
+            },
             vec![ok_req(200, &body)],
         ),
         Behaviour::DnsBlockpage => (
             vec![q(&[BLOCKPAGE_IP], None)],
-            vec![json!({"ip": BLOCKPAGE_IP, "port": port, "status": {"success": true, "failure": null}})],
+            vec![
+                json!({"ip": BLOCKPAGE_IP, "port": port, "status": {"success": true, "failure": null}}),
+            ],
             vec![],
             vec![ok_req(200, &blockpage())],
         ),
@@ -181,7 +181,8 @@ fn test_keys(host: &str, url: &str, https: bool, b: Behaviour) -> Value {
             vec![failed_req("connection_reset")],
         ),
         Behaviour::Down => {
-            control["http_request"] = json!({"failure": "connection_refused", "status_code": null, "body_length": null});
+            control["http_request"] =
+                json!({"failure": "connection_refused", "status_code": null, "body_length": null});
             control["tcp_connect"] = json!({format!("{SITE_IP}:{port}"): {"status": false, "failure": "connection_refused_error"}});
             (
                 vec![q(&[SITE_IP], None)],
@@ -202,7 +203,9 @@ fn test_keys(host: &str, url: &str, https: bool, b: Behaviour) -> Value {
 fn measurement(site: usize, asn: u32, network: &str, day: i64, slot: i64) -> (String, Value) {
     let (host, _, https) = SITES[site];
     let url = format!("{}://{host}/", if https { "https" } else { "http" });
-    let start = (FIRST_DAY + Duration::days(day)).with_time(Time::MIDNIGHT).assume_utc()
+    let start = (FIRST_DAY + Duration::days(day))
+        .with_time(Time::MIDNIGHT)
+        .assume_utc()
         + Duration::hours(1 + slot * 6)
         + Duration::minutes(i64::from(asn % 60))
         + Duration::seconds(site as i64 * 7);
@@ -219,7 +222,10 @@ fn measurement(site: usize, asn: u32, network: &str, day: i64, slot: i64) -> (St
     };
     let compact = stamp(start).replace(['-', ' ', ':'], "");
     let digest = hex::encode(&Sha256::digest(format!("{host}|{asn}|{day}|{slot}").as_bytes())[..8]);
-    let uid = format!("{compact}.{:06}_{COUNTRY}_webconnectivity_{digest}", site * 1000 + slot as usize);
+    let uid = format!(
+        "{compact}.{:06}_{COUNTRY}_webconnectivity_{digest}",
+        site * 1000 + slot as usize
+    );
     let b = behaviour(site, asn, day, slot);
     let raw = json!({
         "measurement_uid": uid,
@@ -291,7 +297,9 @@ pub fn dataset() -> Result<(Vec<NewMeasurement>, Vec<BlockingEvent>), WebError> 
             .unwrap_or_default();
         for e in detection.events {
             let hour = |h: i64| OffsetDateTime::from_unix_timestamp(h * 3600).ok();
-            let Some(start) = hour(e.start_hour) else { continue };
+            let Some(start) = hour(e.start_hour) else {
+                continue;
+            };
             let mut ids = e.measurement_ids;
             ids.truncate(MAX_EVENT_MEASUREMENTS);
             events.push(BlockingEvent {

@@ -32,7 +32,11 @@ fn flatten(prefix: &str, v: &Value, out: &mut Vec<(String, String)>) {
 
 fn flatten_map(prefix: &str, map: &Map<String, Value>, out: &mut Vec<(String, String)>) {
     for (k, v) in map {
-        let key = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
+        let key = if prefix.is_empty() {
+            k.clone()
+        } else {
+            format!("{prefix}.{k}")
+        };
         flatten(&key, v, out);
     }
 }
@@ -50,7 +54,8 @@ pub fn to_csv<T: Serialize>(rows: &[T]) -> Result<String, WebError> {
     let mut flat: Vec<Vec<(String, String)>> = Vec::with_capacity(rows.len());
     let mut header: Vec<String> = Vec::new();
     for row in rows {
-        let v = serde_json::to_value(row).map_err(|e| WebError::invalid("export", e.to_string()))?;
+        let v =
+            serde_json::to_value(row).map_err(|e| WebError::invalid("export", e.to_string()))?;
         let mut cells = Vec::new();
         match &v {
             Value::Object(map) => flatten_map("", map, &mut cells),

@@ -75,7 +75,9 @@ impl RateLimiter {
                 buckets.clear();
             }
         }
-        let entry = buckets.entry(source.to_owned()).or_insert((self.burst, now));
+        let entry = buckets
+            .entry(source.to_owned())
+            .or_insert((self.burst, now));
         let refill = now.duration_since(entry.1).as_secs_f64() * self.per_second;
         entry.0 = (entry.0 + refill).min(self.burst);
         entry.1 = now;

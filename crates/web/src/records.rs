@@ -76,7 +76,10 @@ fn cut(s: &str) -> String {
 }
 
 fn text(v: &Value, key: &str) -> String {
-    v.get(key).and_then(Value::as_str).map(cut).unwrap_or_default()
+    v.get(key)
+        .and_then(Value::as_str)
+        .map(cut)
+        .unwrap_or_default()
 }
 
 fn failure(v: &Value) -> Option<String> {
@@ -127,7 +130,11 @@ pub fn extract(raw: &Value) -> Records {
         let port = t.get("port").and_then(Value::as_i64).unwrap_or(0);
         let status = t.get("status").unwrap_or(&null);
         r.tcp.push(ConnRecord {
-            address: if ip.contains(':') { format!("[{ip}]:{port}") } else { format!("{ip}:{port}") },
+            address: if ip.contains(':') {
+                format!("[{ip}]:{port}")
+            } else {
+                format!("{ip}:{port}")
+            },
             server_name: String::new(),
             failure: failure(status),
         });
@@ -143,16 +150,24 @@ pub fn extract(raw: &Value) -> Records {
         let resp = q.get("response").unwrap_or(&null);
         let body = resp.get("body").and_then(body_text);
         r.http.push(HttpRecord {
-            url: q.get("request").map(|req| text(req, "url")).unwrap_or_default(),
+            url: q
+                .get("request")
+                .map(|req| text(req, "url"))
+                .unwrap_or_default(),
             failure: failure(q),
             status: resp.get("code").and_then(Value::as_i64),
             body_length: body.as_ref().map(|b| b.len() as i64),
-            title: body.map(|b| cut(&extract_title(b.as_bytes()))).unwrap_or_default(),
+            title: body
+                .map(|b| cut(&extract_title(b.as_bytes())))
+                .unwrap_or_default(),
         });
     }
     let control = tk.get("control").unwrap_or(&null);
     if let Some(dns) = control.get("dns") {
-        r.control_dns = list(dns, "addrs").filter_map(Value::as_str).map(cut).collect();
+        r.control_dns = list(dns, "addrs")
+            .filter_map(Value::as_str)
+            .map(cut)
+            .collect();
         r.control_dns_failure = failure(dns);
     }
     if let Some(h) = control.get("http_request") {

@@ -49,9 +49,15 @@ pub const TEMPLATES: [(&str, &str); 10] = [
     ("country.html", include_str!("../templates/country.html")),
     ("domain.html", include_str!("../templates/domain.html")),
     ("asn.html", include_str!("../templates/asn.html")),
-    ("measurement.html", include_str!("../templates/measurement.html")),
+    (
+        "measurement.html",
+        include_str!("../templates/measurement.html"),
+    ),
     ("login.html", include_str!("../templates/login.html")),
-    ("admin_users.html", include_str!("../templates/admin_users.html")),
+    (
+        "admin_users.html",
+        include_str!("../templates/admin_users.html"),
+    ),
     ("error.html", include_str!("../templates/error.html")),
 ];
 
@@ -293,7 +299,10 @@ async fn guard(State(state): State<Shared>, req: Request, next: Next) -> Respons
     };
     let h = resp.headers_mut();
     let set = |h: &mut HeaderMap, name: &'static str, value: &'static str| {
-        h.insert(HeaderName::from_static(name), HeaderValue::from_static(value));
+        h.insert(
+            HeaderName::from_static(name),
+            HeaderValue::from_static(value),
+        );
     };
     set(
         h,
@@ -488,7 +497,9 @@ impl Ctx {
 
     fn check_csrf(&self, submitted: &str) -> Result<(), Fail> {
         match &self.csrf {
-            Some(expected) if self.new_csrf.is_none() && tokens_equal(expected, submitted) => Ok(()),
+            Some(expected) if self.new_csrf.is_none() && tokens_equal(expected, submitted) => {
+                Ok(())
+            }
             _ => Err(Fail::new(StatusCode::FORBIDDEN, "error_csrf").html(self.lang)),
         }
     }
@@ -516,7 +527,8 @@ impl Ctx {
     }
 
     fn render(&self, template: &str, extra: Value) -> Result<Response, Fail> {
-        let html = render_html(self, template, extra).map_err(|e| Fail::internal(e).html(self.lang))?;
+        let html =
+            render_html(self, template, extra).map_err(|e| Fail::internal(e).html(self.lang))?;
         Ok(self.finish(html_response(StatusCode::OK, html)))
     }
 
@@ -690,7 +702,9 @@ fn parse_country(cc: &str) -> Result<String, Fail> {
     if cc.len() == 2 && cc.bytes().all(|b| b.is_ascii_alphabetic()) {
         Ok(cc.to_ascii_uppercase())
     } else {
-        Err(Fail::bad("country: two letters (ISO 3166-1 alpha-2), e.g. KH"))
+        Err(Fail::bad(
+            "country: two letters (ISO 3166-1 alpha-2), e.g. KH",
+        ))
     }
 }
 
@@ -698,8 +712,7 @@ fn parse_domain(d: &str) -> Result<String, Fail> {
     let d = d.trim_end_matches('.').to_ascii_lowercase();
     let ok = !d.is_empty()
         && d.len() <= 253
-        && d
-            .bytes()
+        && d.bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_'));
     if ok {
         Ok(d)
@@ -727,7 +740,9 @@ fn parse_id(id: &str) -> Result<&str, Fail> {
     if ok {
         Ok(id)
     } else {
-        Err(Fail::bad("measurement id: letters, digits, '_', '.', '-', ':' only"))
+        Err(Fail::bad(
+            "measurement id: letters, digits, '_', '.', '-', ':' only",
+        ))
     }
 }
 
@@ -736,7 +751,9 @@ fn parse_category(c: &str) -> Result<String, Fail> {
     if !c.is_empty() && c.len() <= 32 && c.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
         Ok(c)
     } else {
-        Err(Fail::bad("category: a Citizen Lab code such as NEWS or HUMR"))
+        Err(Fail::bad(
+            "category: a Citizen Lab code such as NEWS or HUMR",
+        ))
     }
 }
 
@@ -818,7 +835,9 @@ struct CountryCount {
 
 /// Countries among the latest measurements (the store has no distinct
 /// country query; the latest 1,000 show who is active).
-async fn recent_countries(store: &Store) -> Result<(Vec<CountryCount>, Vec<canary_store::MeasurementInfo>), Fail> {
+async fn recent_countries(
+    store: &Store,
+) -> Result<(Vec<CountryCount>, Vec<canary_store::MeasurementInfo>), Fail> {
     let recent = store
         .list_measurements(&Selection::default(), canary_store::MAX_PAGE, 0)
         .await?;
@@ -835,8 +854,11 @@ async fn recent_countries(store: &Store) -> Result<(Vec<CountryCount>, Vec<canar
 
 async fn overview(State(s): State<Shared>, ctx: Ctx) -> Result<Response, Fail> {
     let lang = ctx.lang;
-    ctx.require(s.cfg.access.explorer).map_err(|f| f.html(lang))?;
-    let (countries, mut recent) = recent_countries(&s.cfg.store).await.map_err(|f| f.html(lang))?;
+    ctx.require(s.cfg.access.explorer)
+        .map_err(|f| f.html(lang))?;
+    let (countries, mut recent) = recent_countries(&s.cfg.store)
+        .await
+        .map_err(|f| f.html(lang))?;
     recent.truncate(25);
     ctx.render(
         "overview.html",
@@ -939,7 +961,13 @@ async fn asn_page(
             ..Selection::default()
         };
         let events = store
-            .events(&Selection { category: None, ..sel.clone() }, 200)
+            .events(
+                &Selection {
+                    category: None,
+                    ..sel.clone()
+                },
+                200,
+            )
             .await?;
         let measurements = store.list_measurements(&sel, 50, 0).await?;
         ctx.render(
@@ -1053,7 +1081,11 @@ async fn login_submit(
     let found = if form.name.is_empty() || form.name.len() > 64 {
         None
     } else {
-        s.cfg.store.user_by_name(&form.name).await.map_err(|e| Fail::from(e).html(ctx.lang))?
+        s.cfg
+            .store
+            .user_by_name(&form.name)
+            .await
+            .map_err(|e| Fail::from(e).html(ctx.lang))?
     };
     let ok = match &found {
         Some((user, hash)) => verify_password(&form.password, hash).await && !user.disabled,
@@ -1076,7 +1108,12 @@ async fn login_submit(
     let ttl = TimeDuration::try_from(s.cfg.session_ttl).unwrap_or(TimeDuration::hours(12));
     s.cfg
         .store
-        .create_session(&token_hash(&token), user.id, &csrf, OffsetDateTime::now_utc() + ttl)
+        .create_session(
+            &token_hash(&token),
+            user.id,
+            &csrf,
+            OffsetDateTime::now_utc() + ttl,
+        )
         .await
         .map_err(|e| Fail::from(e).html(ctx.lang))?;
     info!(user = %user.name, "login");
@@ -1097,10 +1134,18 @@ struct CsrfOnly {
     csrf: String,
 }
 
-async fn logout(State(s): State<Shared>, ctx: Ctx, Form(form): Form<CsrfOnly>) -> Result<Response, Fail> {
+async fn logout(
+    State(s): State<Shared>,
+    ctx: Ctx,
+    Form(form): Form<CsrfOnly>,
+) -> Result<Response, Fail> {
     ctx.check_csrf(&form.csrf)?;
     if let Some(hash) = &ctx.session_hash {
-        s.cfg.store.delete_session(hash).await.map_err(|e| Fail::from(e).html(ctx.lang))?;
+        s.cfg
+            .store
+            .delete_session(hash)
+            .await
+            .map_err(|e| Fail::from(e).html(ctx.lang))?;
     }
     let mut resp = Redirect::to("/").into_response();
     let cookie = format!(
@@ -1112,7 +1157,12 @@ async fn logout(State(s): State<Shared>, ctx: Ctx, Form(form): Form<CsrfOnly>) -
     Ok(resp)
 }
 
-async fn admin_view(s: &Shared, ctx: &Ctx, message: Option<&str>, problem: Option<String>) -> Result<Response, Fail> {
+async fn admin_view(
+    s: &Shared,
+    ctx: &Ctx,
+    message: Option<&str>,
+    problem: Option<String>,
+) -> Result<Response, Fail> {
     let users = s.cfg.store.users().await?;
     let roles: Vec<&str> = Role::ALL.iter().map(|r| r.as_str()).collect();
     ctx.render(
@@ -1129,7 +1179,9 @@ async fn admin_view(s: &Shared, ctx: &Ctx, message: Option<&str>, problem: Optio
 async fn admin_users(State(s): State<Shared>, ctx: Ctx) -> Result<Response, Fail> {
     let lang = ctx.lang;
     ctx.require(Some(Role::Admin)).map_err(|f| f.html(lang))?;
-    admin_view(&s, &ctx, None, None).await.map_err(|f| f.html(lang))
+    admin_view(&s, &ctx, None, None)
+        .await
+        .map_err(|f| f.html(lang))
 }
 
 #[derive(Deserialize)]
@@ -1157,15 +1209,26 @@ async fn admin_create(
     let result = async {
         let role: Role = form.role.parse()?;
         let org = Some(form.org.trim()).filter(|o| !o.is_empty());
-        create_user(&s.cfg.store, form.name.trim(), &form.password, role, org, &s.cfg.password_params).await
+        create_user(
+            &s.cfg.store,
+            form.name.trim(),
+            &form.password,
+            role,
+            org,
+            &s.cfg.password_params,
+        )
+        .await
     }
     .await;
     match result {
         Ok(user) => {
             info!(user = %user.name, role = %user.role, "user created");
-            admin_view(&s, &ctx, Some("admin_created"), None).await.map_err(|f| f.html(lang))
+            admin_view(&s, &ctx, Some("admin_created"), None)
+                .await
+                .map_err(|f| f.html(lang))
         }
-        Err(WebError::Invalid { what, reason }) | Err(WebError::Store(StoreError::Invalid { what, reason })) => {
+        Err(WebError::Invalid { what, reason })
+        | Err(WebError::Store(StoreError::Invalid { what, reason })) => {
             let mut resp = admin_view(&s, &ctx, None, Some(format!("{what}: {reason}")))
                 .await
                 .map_err(|f| f.html(lang))?;
@@ -1195,7 +1258,9 @@ async fn admin_update(
     let lang = ctx.lang;
     ctx.require(Some(Role::Admin)).map_err(|f| f.html(lang))?;
     ctx.check_csrf(&form.csrf)?;
-    let id: i64 = id.parse().map_err(|_| Fail::bad("user id: a number").html(lang))?;
+    let id: i64 = id
+        .parse()
+        .map_err(|_| Fail::bad("user id: a number").html(lang))?;
     let role: Role = form
         .role
         .parse()
@@ -1204,11 +1269,19 @@ async fn admin_update(
     if ctx.user.as_ref().is_some_and(|u| u.id == id) && (disabled || role != Role::Admin) {
         return Err(Fail::bad("you cannot demote or disable yourself").html(lang));
     }
-    if !s.cfg.store.update_user(id, role.as_str(), disabled).await.map_err(|e| Fail::from(e).html(lang))? {
+    if !s
+        .cfg
+        .store
+        .update_user(id, role.as_str(), disabled)
+        .await
+        .map_err(|e| Fail::from(e).html(lang))?
+    {
         return Err(Fail::not_found().html(lang));
     }
     info!(user_id = id, role = %role, disabled, "user updated");
-    admin_view(&s, &ctx, Some("admin_updated"), None).await.map_err(|f| f.html(lang))
+    admin_view(&s, &ctx, Some("admin_updated"), None)
+        .await
+        .map_err(|f| f.html(lang))
 }
 
 // ------------------------------------------------------------------ assets
@@ -1278,7 +1351,11 @@ async fn api_countries(State(s): State<Shared>, ctx: Ctx) -> Result<Response, Fa
     table(format_of(&ctx)?, "countries", &countries)
 }
 
-async fn api_blocked(State(s): State<Shared>, ctx: Ctx, Path(cc): Path<String>) -> Result<Response, Fail> {
+async fn api_blocked(
+    State(s): State<Shared>,
+    ctx: Ctx,
+    Path(cc): Path<String>,
+) -> Result<Response, Fail> {
     ctx.require(s.cfg.access.api)?;
     let cc = parse_country(&cc)?;
     let format = format_of(&ctx)?;
@@ -1287,7 +1364,11 @@ async fn api_blocked(State(s): State<Shared>, ctx: Ctx, Path(cc): Path<String>) 
     table(format, &format!("blocked-{cc}"), &rows)
 }
 
-async fn api_series(State(s): State<Shared>, ctx: Ctx, Path(cc): Path<String>) -> Result<Response, Fail> {
+async fn api_series(
+    State(s): State<Shared>,
+    ctx: Ctx,
+    Path(cc): Path<String>,
+) -> Result<Response, Fail> {
     ctx.require(s.cfg.access.api)?;
     let cc = parse_country(&cc)?;
     let format = format_of(&ctx)?;
@@ -1296,7 +1377,11 @@ async fn api_series(State(s): State<Shared>, ctx: Ctx, Path(cc): Path<String>) -
     table(format, &format!("series-{cc}"), &rows)
 }
 
-async fn api_summary(State(s): State<Shared>, ctx: Ctx, Path(cc): Path<String>) -> Result<Response, Fail> {
+async fn api_summary(
+    State(s): State<Shared>,
+    ctx: Ctx,
+    Path(cc): Path<String>,
+) -> Result<Response, Fail> {
     ctx.require(s.cfg.access.api)?;
     let cc = parse_country(&cc)?;
     let format = format_of(&ctx)?;
@@ -1330,7 +1415,11 @@ async fn api_summary(State(s): State<Shared>, ctx: Ctx, Path(cc): Path<String>) 
     }
 }
 
-async fn api_networks(State(s): State<Shared>, ctx: Ctx, Path(cc): Path<String>) -> Result<Response, Fail> {
+async fn api_networks(
+    State(s): State<Shared>,
+    ctx: Ctx,
+    Path(cc): Path<String>,
+) -> Result<Response, Fail> {
     ctx.require(s.cfg.access.api)?;
     let cc = parse_country(&cc)?;
     let format = format_of(&ctx)?;
@@ -1339,23 +1428,39 @@ async fn api_networks(State(s): State<Shared>, ctx: Ctx, Path(cc): Path<String>)
     table(format, &format!("networks-{cc}"), &summary.networks)
 }
 
-async fn api_domain(State(s): State<Shared>, ctx: Ctx, Path(domain): Path<String>) -> Result<Response, Fail> {
+async fn api_domain(
+    State(s): State<Shared>,
+    ctx: Ctx,
+    Path(domain): Path<String>,
+) -> Result<Response, Fail> {
     ctx.require(s.cfg.access.api)?;
     let domain = parse_domain(&domain)?;
     let format = format_of(&ctx)?;
     let filters = FilterForm::from_ctx(&ctx).filters()?;
     let country = ctx.query("country").map(parse_country).transpose()?;
-    let rows = s.cfg.store.domain_timeline(&domain, country.as_deref(), &filters).await?;
+    let rows = s
+        .cfg
+        .store
+        .domain_timeline(&domain, country.as_deref(), &filters)
+        .await?;
     table(format, &format!("timeline-{domain}"), &rows)
 }
 
-async fn api_asn(State(s): State<Shared>, ctx: Ctx, Path(asn): Path<String>) -> Result<Response, Fail> {
+async fn api_asn(
+    State(s): State<Shared>,
+    ctx: Ctx,
+    Path(asn): Path<String>,
+) -> Result<Response, Fail> {
     ctx.require(s.cfg.access.api)?;
     let asn = parse_asn(&asn)?;
     let format = format_of(&ctx)?;
     let filters = FilterForm::from_ctx(&ctx).filters()?;
     let country = ctx.query("country").map(parse_country).transpose()?;
-    let rows = s.cfg.store.asn_timeline(asn, country.as_deref(), &filters).await?;
+    let rows = s
+        .cfg
+        .store
+        .asn_timeline(asn, country.as_deref(), &filters)
+        .await?;
     table(format, &format!("timeline-AS{asn}"), &rows)
 }
 
@@ -1368,7 +1473,10 @@ fn selection_of(ctx: &Ctx) -> Result<Selection, Fail> {
         category: f.category,
         outcome: ctx
             .query("outcome")
-            .map(|o| o.parse().map_err(|_| Fail::bad("outcome: ok, blocked, down or unknown")))
+            .map(|o| {
+                o.parse()
+                    .map_err(|_| Fail::bad("outcome: ok, blocked, down or unknown"))
+            })
             .transpose()?,
         from: f.from,
         to: f.to,
@@ -1394,14 +1502,22 @@ async fn api_measurements(State(s): State<Shared>, ctx: Ctx) -> Result<Response,
     table(format, "measurements", &rows)
 }
 
-async fn api_measurement(State(s): State<Shared>, ctx: Ctx, Path(id): Path<String>) -> Result<Response, Fail> {
+async fn api_measurement(
+    State(s): State<Shared>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+) -> Result<Response, Fail> {
     ctx.require(s.cfg.access.api)?;
     let id = parse_id(&id)?;
     let format = format_of(&ctx)?;
     let Some(m) = s.cfg.store.measurement(id).await? else {
         return Err(Fail::not_found());
     };
-    table(format, &format!("measurement-{}", id.replace(':', "_")), &[m.info])
+    table(
+        format,
+        &format!("measurement-{}", id.replace(':', "_")),
+        &[m.info],
+    )
 }
 
 async fn api_events(State(s): State<Shared>, ctx: Ctx) -> Result<Response, Fail> {
@@ -1476,7 +1592,9 @@ async fn submit(State(s): State<Shared>, ctx: Ctx, body: Body) -> Response {
     let batch = match prepared {
         Ok(Ok(b)) => b,
         Ok(Err(r)) => return refused(r),
-        Err(e) => return Fail::internal(WebError::Config(format!("analysis task: {e}"))).into_response(),
+        Err(e) => {
+            return Fail::internal(WebError::Config(format!("analysis task: {e}"))).into_response()
+        }
     };
     let ids: Vec<String> = batch.iter().map(|m| m.id.clone()).collect();
     match s.cfg.store.insert_batch(&batch).await {
@@ -1484,7 +1602,11 @@ async fn submit(State(s): State<Shared>, ctx: Ctx, body: Body) -> Response {
             s.stats
                 .submissions_stored
                 .fetch_add(report.inserted, Ordering::Relaxed);
-            debug!(stored = report.inserted, duplicates = report.duplicates, "submission stored");
+            debug!(
+                stored = report.inserted,
+                duplicates = report.duplicates,
+                "submission stored"
+            );
             let (status, word) = if report.inserted == 0 {
                 (StatusCode::OK, "duplicate")
             } else {

@@ -51,7 +51,10 @@ fn decode(path: &Path) -> (u32, u32, Vec<u8>) {
     buf.truncate(info.buffer_size());
     let rgba = match info.color_type {
         png::ColorType::Rgba => buf,
-        png::ColorType::Rgb => buf.chunks(3).flat_map(|p| [p[0], p[1], p[2], 255]).collect(),
+        png::ColorType::Rgb => buf
+            .chunks(3)
+            .flat_map(|p| [p[0], p[1], p[2], 255])
+            .collect(),
         other => panic!("unexpected PNG colour type {other:?}"),
     };
     (info.width, info.height, rgba)
@@ -85,7 +88,11 @@ async fn country_and_measurement_pages_render_in_english_and_khmer() {
         return;
     }
     let server = start(true).await;
-    let blocked = server.store.blocked_now("KH", &Default::default()).await.unwrap();
+    let blocked = server
+        .store
+        .blocked_now("KH", &Default::default())
+        .await
+        .unwrap();
     let mid = &blocked
         .iter()
         .find(|b| b.layer.as_deref() == Some("dns"))
@@ -93,27 +100,43 @@ async fn country_and_measurement_pages_render_in_english_and_khmer() {
         .last_measurement_id;
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("screenshots");
     std::fs::create_dir_all(&dir).unwrap();
-    let pages = [("country", "/country/KH".to_string(), true), ("measurement", format!("/measurement/{mid}"), false)];
+    let pages = [
+        ("country", "/country/KH".to_string(), true),
+        ("measurement", format!("/measurement/{mid}"), false),
+    ];
     for (name, path, chart) in &pages {
         for lang in ["en", "km"] {
             let url = format!("{}{path}?lang={lang}", server.base);
             let fonts_before = server.handle.stats().font_requests.load(Ordering::Relaxed);
-            let dom = String::from_utf8_lossy(&chromium(&["--dump-dom".into(), url.clone()]).await).into_owned();
+            let dom = String::from_utf8_lossy(&chromium(&["--dump-dom".into(), url.clone()]).await)
+                .into_owned();
             let fonts_after = server.handle.stats().font_requests.load(Ordering::Relaxed);
-            assert!(dom.contains(&format!("<html lang=\"{lang}\">")), "{name} {lang}: DOM loaded");
+            assert!(
+                dom.contains(&format!("<html lang=\"{lang}\">")),
+                "{name} {lang}: DOM loaded"
+            );
             if lang == "km" {
                 assert!(has_khmer(&dom), "{name} km: Khmer text in the DOM");
-                assert!(fonts_after > fonts_before, "{name} km: the browser fetched the Khmer font");
+                assert!(
+                    fonts_after > fonts_before,
+                    "{name} km: the browser fetched the Khmer font"
+                );
             }
             if *chart {
-                assert!(dom.contains("<svg class=\"chart\""), "{name} {lang}: chart in the DOM");
+                assert!(
+                    dom.contains("<svg class=\"chart\""),
+                    "{name} {lang}: chart in the DOM"
+                );
             }
             let file = dir.join(format!("{name}-{lang}.png"));
             let _ = std::fs::remove_file(&file);
             chromium(&[format!("--screenshot={}", file.display()), url.clone()]).await;
             let (w, h, rgba) = decode(&file);
             assert_eq!((w, h), (1280, 1600), "{name} {lang}: screenshot size");
-            assert!(distinct_colours(&rgba) > 20, "{name} {lang}: screenshot is not blank");
+            assert!(
+                distinct_colours(&rgba) > 20,
+                "{name} {lang}: screenshot is not blank"
+            );
             if *chart {
                 let bars = bar_pixels(&rgba);
                 assert!(bars > 500, "{name} {lang}: chart bars visible ({bars} px)");

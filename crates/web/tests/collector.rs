@@ -47,7 +47,10 @@ async fn accepted_measurement_is_stored_before_the_answer_and_replay_is_duplicat
     let again = c.post_body("/api/v1/submit", body(&m)).await;
     assert_eq!(again.status, StatusCode::OK);
     let v: Value = serde_json::from_str(&again.body).unwrap();
-    assert_eq!((v["status"].as_str(), v["duplicates"].as_u64()), (Some("duplicate"), Some(1)));
+    assert_eq!(
+        (v["status"].as_str(), v["duplicates"].as_u64()),
+        (Some("duplicate"), Some(1))
+    );
     assert_eq!(server.store.count().await.unwrap(), 1);
 }
 
@@ -56,20 +59,34 @@ async fn jsonl_batches_are_all_or_nothing() {
     let server = start(false).await;
     let mut c = Client::new(&server);
     let lines: Vec<String> = (0..5)
-        .map(|i| serde_json::to_string(&measurement(&format!("20241101000000.00000{i}_KH_webconnectivity_b"))).unwrap())
+        .map(|i| {
+            serde_json::to_string(&measurement(&format!(
+                "20241101000000.00000{i}_KH_webconnectivity_b"
+            )))
+            .unwrap()
+        })
         .collect();
-    let r = c.post_body("/api/v1/submit", lines.join("\n").into_bytes()).await;
+    let r = c
+        .post_body("/api/v1/submit", lines.join("\n").into_bytes())
+        .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
     assert_eq!(server.store.count().await.unwrap(), 5);
     // a bad line refuses the whole batch and names the line
     let mut bad = lines.clone();
-    bad[0] = serde_json::to_string(&measurement("20241101000000.000009_KH_webconnectivity_c")).unwrap();
+    bad[0] =
+        serde_json::to_string(&measurement("20241101000000.000009_KH_webconnectivity_c")).unwrap();
     bad.insert(2, "{not json".into());
-    let r = c.post_body("/api/v1/submit", bad.join("\n").into_bytes()).await;
+    let r = c
+        .post_body("/api/v1/submit", bad.join("\n").into_bytes())
+        .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
     let v: Value = serde_json::from_str(&r.body).unwrap();
     assert_eq!(v["line"], 3);
-    assert_eq!(server.store.count().await.unwrap(), 5, "nothing of the bad batch stored");
+    assert_eq!(
+        server.store.count().await.unwrap(),
+        5,
+        "nothing of the bad batch stored"
+    );
 }
 
 #[tokio::test]
@@ -83,7 +100,12 @@ async fn the_submitters_verdict_is_never_trusted() {
     // the model refuses `accessible: true` with a string `blocking`, but
     // false/true is consistent: accepted, and recomputed as DNS blocking
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
-    let s = server.store.measurement("20241101000000.000002_KH_webconnectivity_dddd").await.unwrap().unwrap();
+    let s = server
+        .store
+        .measurement("20241101000000.000002_KH_webconnectivity_dddd")
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(s.info.verdict.layer.as_deref(), Some("dns"));
     assert!(s.info.verdict.confirmed);
 }
@@ -98,10 +120,18 @@ async fn probe_ip_is_scrubbed_everywhere_it_was_declared() {
     m["test_keys"]["note"] = json!("from 203.0.113.7:5353 but not 203.0.113.77");
     let r = c.post_body("/api/v1/submit", body(&m)).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
-    let s = server.store.measurement("20241101000000.000003_KH_webconnectivity_eeee").await.unwrap().unwrap();
+    let s = server
+        .store
+        .measurement("20241101000000.000003_KH_webconnectivity_eeee")
+        .await
+        .unwrap()
+        .unwrap();
     assert!(!s.raw_json.contains("203.0.113.7\""), "{}", s.raw_json);
     assert!(!s.raw_json.contains("203.0.113.7:"), "{}", s.raw_json);
-    assert!(s.raw_json.contains("203.0.113.77"), "a longer address is left alone");
+    assert!(
+        s.raw_json.contains("203.0.113.77"),
+        "a longer address is left alone"
+    );
     let v: Value = serde_json::from_str(&s.raw_json).unwrap();
     assert_eq!(v["probe_ip"], "127.0.0.1");
 }
@@ -116,29 +146,81 @@ async fn hostile_submissions_get_a_clear_4xx() {
     let mut bad_cc = good.clone();
     bad_cc["probe_cc"] = json!("<script>");
     let mut no_time = good.clone();
-    no_time.as_object_mut().unwrap().remove("measurement_start_time");
+    no_time
+        .as_object_mut()
+        .unwrap()
+        .remove("measurement_start_time");
     let mut ip_object = good.clone();
     ip_object["probe_ip"] = json!({"x": 1});
     let mut huge = good.clone();
     huge["test_keys"]["padding"] = json!("x".repeat(300_000));
     let cases: Vec<(&str, Vec<u8>, StatusCode, &str)> = vec![
         ("empty", vec![], StatusCode::BAD_REQUEST, "empty"),
-        ("not json", b"hello".to_vec(), StatusCode::BAD_REQUEST, "malformed_json"),
-        ("truncated json", b"{\"test_name\": ".to_vec(), StatusCode::BAD_REQUEST, "malformed_json"),
-        ("json array", b"[1,2]".to_vec(), StatusCode::BAD_REQUEST, "malformed_json"),
-        ("other test", body(&other_test), StatusCode::UNPROCESSABLE_ENTITY, "unsupported_test"),
-        ("bad country", body(&bad_cc), StatusCode::UNPROCESSABLE_ENTITY, "invalid_measurement"),
-        ("no start time", body(&no_time), StatusCode::UNPROCESSABLE_ENTITY, "invalid_measurement"),
-        ("probe_ip object", body(&ip_object), StatusCode::UNPROCESSABLE_ENTITY, "invalid_measurement"),
-        ("oversized", body(&huge), StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
-        ("binary", vec![0xff, 0xfe, 0x00, 0x7b], StatusCode::BAD_REQUEST, "malformed_json"),
+        (
+            "not json",
+            b"hello".to_vec(),
+            StatusCode::BAD_REQUEST,
+            "malformed_json",
+        ),
+        (
+            "truncated json",
+            b"{\"test_name\": ".to_vec(),
+            StatusCode::BAD_REQUEST,
+            "malformed_json",
+        ),
+        (
+            "json array",
+            b"[1,2]".to_vec(),
+            StatusCode::BAD_REQUEST,
+            "malformed_json",
+        ),
+        (
+            "other test",
+            body(&other_test),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "unsupported_test",
+        ),
+        (
+            "bad country",
+            body(&bad_cc),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_measurement",
+        ),
+        (
+            "no start time",
+            body(&no_time),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_measurement",
+        ),
+        (
+            "probe_ip object",
+            body(&ip_object),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_measurement",
+        ),
+        (
+            "oversized",
+            body(&huge),
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_large",
+        ),
+        (
+            "binary",
+            vec![0xff, 0xfe, 0x00, 0x7b],
+            StatusCode::BAD_REQUEST,
+            "malformed_json",
+        ),
     ];
     for (name, bytes, status, code) in cases {
         let r = c.post_body("/api/v1/submit", bytes).await;
         assert_eq!(r.status, status, "{name}: {}", r.body);
-        let v: Value = serde_json::from_str(&r.body).unwrap_or_else(|_| panic!("{name}: JSON body {}", r.body));
+        let v: Value = serde_json::from_str(&r.body)
+            .unwrap_or_else(|_| panic!("{name}: JSON body {}", r.body));
         assert_eq!(v["error"], code, "{name}");
-        assert!(v["reason"].as_str().is_some_and(|s| !s.is_empty()), "{name}: a reason");
+        assert!(
+            v["reason"].as_str().is_some_and(|s| !s.is_empty()),
+            "{name}: a reason"
+        );
     }
     assert_eq!(server.store.count().await.unwrap(), 0);
     // after all that, a good one still goes in
@@ -151,9 +233,16 @@ async fn too_many_lines_in_one_batch_is_refused() {
     let server = start_with(false, |cfg| cfg.max_batch = 3).await;
     let mut c = Client::new(&server);
     let lines: Vec<String> = (0..4)
-        .map(|i| serde_json::to_string(&measurement(&format!("20241101000000.00001{i}_KH_webconnectivity_g"))).unwrap())
+        .map(|i| {
+            serde_json::to_string(&measurement(&format!(
+                "20241101000000.00001{i}_KH_webconnectivity_g"
+            )))
+            .unwrap()
+        })
         .collect();
-    let r = c.post_body("/api/v1/submit", lines.join("\n").into_bytes()).await;
+    let r = c
+        .post_body("/api/v1/submit", lines.join("\n").into_bytes())
+        .await;
     assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE, "{}", r.body);
 }
 
@@ -168,7 +257,12 @@ async fn submissions_are_rate_limited_per_source() {
     let mut statuses = Vec::new();
     for i in 0..5 {
         let m = measurement(&format!("20241101000000.00002{i}_KH_webconnectivity_h"));
-        statuses.push(c.post_body("/api/v1/submit", body(&m)).await.status.as_u16());
+        statuses.push(
+            c.post_body("/api/v1/submit", body(&m))
+                .await
+                .status
+                .as_u16(),
+        );
     }
     assert_eq!(statuses, vec![201, 201, 201, 429, 429]);
 }
@@ -189,9 +283,17 @@ async fn real_ooni_measurements_are_accepted_with_recomputed_verdicts() {
     let mut accepted = 0;
     for e in entries {
         let path = e.unwrap().path().join("measurement.json");
-        let Ok(bytes) = std::fs::read(&path) else { continue };
+        let Ok(bytes) = std::fs::read(&path) else {
+            continue;
+        };
         let r = c.post_body("/api/v1/submit", bytes).await;
-        assert_eq!(r.status, StatusCode::CREATED, "{}: {}", path.display(), r.body);
+        assert_eq!(
+            r.status,
+            StatusCode::CREATED,
+            "{}: {}",
+            path.display(),
+            r.body
+        );
         accepted += 1;
     }
     assert!(accepted >= 5, "{accepted} real measurements");

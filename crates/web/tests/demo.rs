@@ -14,8 +14,13 @@ fn demo_dataset_covers_every_scripted_kind_of_blocking() {
     let mut by: BTreeMap<(String, Option<String>, Option<String>, bool), usize> = BTreeMap::new();
     for m in &ms {
         let v = &m.verdict;
-        *by.entry((v.outcome.to_string(), v.layer.clone(), v.kind.clone(), v.confirmed))
-            .or_default() += 1;
+        *by.entry((
+            v.outcome.to_string(),
+            v.layer.clone(),
+            v.kind.clone(),
+            v.confirmed,
+        ))
+        .or_default() += 1;
         assert_eq!(m.probe_cc, "KH");
         assert!(m.measurement_start_time.year() == 2024);
     }
@@ -30,12 +35,24 @@ fn demo_dataset_covers_every_scripted_kind_of_blocking() {
     assert!(has("blocked", Some("dns")), "DNS blocking");
     assert!(has("blocked", Some("tls")), "TLS blocking");
     assert!(has("blocked", Some("http")), "HTTP blocking");
-    assert!(by.keys().any(|(o, _, _, c)| o == "blocked" && *c), "some blocking is confirmed");
-    assert!(by.keys().any(|(o, _, _, _)| o == "down"), "a site down for everyone");
-    let ok = by.iter().filter(|(k, _)| k.0 == "ok").map(|(_, n)| n).sum::<usize>();
+    assert!(
+        by.keys().any(|(o, _, _, c)| o == "blocked" && *c),
+        "some blocking is confirmed"
+    );
+    assert!(
+        by.keys().any(|(o, _, _, _)| o == "down"),
+        "a site down for everyone"
+    );
+    let ok = by
+        .iter()
+        .filter(|(k, _)| k.0 == "ok")
+        .map(|(_, n)| n)
+        .sum::<usize>();
     assert!(ok * 2 > ms.len(), "most measurements are accessible");
     assert!(!events.is_empty(), "the detector finds blocking events");
-    assert!(events.iter().all(|e| e.country == "KH" && !e.measurement_ids.is_empty()));
+    assert!(events
+        .iter()
+        .all(|e| e.country == "KH" && !e.measurement_ids.is_empty()));
 }
 
 #[test]
@@ -48,7 +65,9 @@ fn demo_dataset_is_deterministic() {
 #[tokio::test]
 async fn loading_the_demo_twice_stores_it_once() {
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path().join("d.db").to_str().unwrap()).await.unwrap();
+    let store = Store::open(dir.path().join("d.db").to_str().unwrap())
+        .await
+        .unwrap();
     let first = demo::load(&store).await.unwrap();
     let second = demo::load(&store).await.unwrap();
     assert_eq!(second.inserted, 0);
@@ -56,6 +75,8 @@ async fn loading_the_demo_twice_stores_it_once() {
     assert_eq!(store.count().await.unwrap(), first.inserted);
     let blocked = store.blocked_now("KH", &Default::default()).await.unwrap();
     assert!(blocked.len() >= 5, "{blocked:?}");
-    assert!(blocked.iter().all(|b| b.network_name.as_deref().unwrap_or("").ends_with("(demo)")));
+    assert!(blocked
+        .iter()
+        .all(|b| b.network_name.as_deref().unwrap_or("").ends_with("(demo)")));
     let _ = Outcome::Ok;
 }

@@ -68,11 +68,18 @@ async fn hostile_filters_and_path_segments_are_rejected_or_escaped() {
             assert_ne!(r.status, StatusCode::INTERNAL_SERVER_ERROR, "{url}");
             assert_not_reflected(&r.body, url);
             if r.status == StatusCode::BAD_REQUEST && !url.starts_with("/api/") {
-                assert!(r.body.contains("The request was refused"), "{url}: a clear reason");
+                assert!(
+                    r.body.contains("The request was refused"),
+                    "{url}: a clear reason"
+                );
             }
         }
     }
-    assert_eq!(server.store.count().await.unwrap(), before, "nothing changed");
+    assert_eq!(
+        server.store.count().await.unwrap(),
+        before,
+        "nothing changed"
+    );
     // the store is intact: the country page still works
     assert_eq!(c.get("/country/KH").await.status, StatusCode::OK);
 }
@@ -82,7 +89,10 @@ async fn hostile_strings_inside_stored_measurements_are_escaped_on_every_page() 
     let server = start(false).await;
     let mut c = Client::new(&server);
     let (ms, _) = canary_web::demo::dataset().unwrap();
-    let blocked = ms.iter().find(|m| m.verdict.kind.as_deref() == Some("blockpage_ip")).unwrap();
+    let blocked = ms
+        .iter()
+        .find(|m| m.verdict.kind.as_deref() == Some("blockpage_ip"))
+        .unwrap();
     let mut v: Value = serde_json::from_slice(&blocked.raw_json).unwrap();
     let xss = "<script>alert(1)</script>";
     v["measurement_uid"] = json!("20241101000000.000777_KH_webconnectivity_x");
@@ -92,7 +102,9 @@ async fn hostile_strings_inside_stored_measurements_are_escaped_on_every_page() 
     v["test_keys"]["queries"][0]["failure"] = json!(xss);
     v["test_keys"]["requests"][0]["response"]["body"] =
         json!(format!("<html><head><title>{xss}</title></head></html>"));
-    let r = c.post_body("/api/v1/submit", serde_json::to_vec(&v).unwrap()).await;
+    let r = c
+        .post_body("/api/v1/submit", serde_json::to_vec(&v).unwrap())
+        .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
     for url in [
         "/",
@@ -107,13 +119,17 @@ async fn hostile_strings_inside_stored_measurements_are_escaped_on_every_page() 
             assert_not_reflected(&r.body, url);
         }
     }
-    let page = c.get("/measurement/20241101000000.000777_KH_webconnectivity_x").await;
+    let page = c
+        .get("/measurement/20241101000000.000777_KH_webconnectivity_x")
+        .await;
     assert!(page.body.contains("&lt;script&gt;"), "shown, escaped");
     // CSV export defuses formulas
     let mut f = v.clone();
     f["measurement_uid"] = json!("20241101000000.000778_KH_webconnectivity_y");
     f["probe_network_name"] = json!("=HYPERLINK(\"http://evil\")");
-    let r = c.post_body("/api/v1/submit", serde_json::to_vec(&f).unwrap()).await;
+    let r = c
+        .post_body("/api/v1/submit", serde_json::to_vec(&f).unwrap())
+        .await;
     assert_eq!(r.status, StatusCode::CREATED);
     let csv = c.get("/api/v1/measurements?format=csv").await;
     assert!(csv.body.contains("'=HYPERLINK"), "{}", csv.body);

@@ -8,7 +8,11 @@ use canary_web::TEMPLATES;
 
 fn keys(src: &str) -> BTreeSet<String> {
     let v: serde_json::Map<String, serde_json::Value> = serde_json::from_str(src).unwrap();
-    assert!(v.values().all(|t| t.as_str().is_some_and(|s| !s.trim().is_empty())), "no empty text");
+    assert!(
+        v.values()
+            .all(|t| t.as_str().is_some_and(|s| !s.trim().is_empty())),
+        "no empty text"
+    );
     v.keys().cloned().collect()
 }
 
@@ -18,13 +22,27 @@ fn english_and_khmer_catalogs_have_the_same_keys() {
     let km = keys(KM_JSON);
     let only_en: Vec<_> = en.difference(&km).collect();
     let only_km: Vec<_> = km.difference(&en).collect();
-    assert!(only_en.is_empty() && only_km.is_empty(), "en only {only_en:?}, km only {only_km:?}");
+    assert!(
+        only_en.is_empty() && only_km.is_empty(),
+        "en only {only_en:?}, km only {only_km:?}"
+    );
 }
 
 #[test]
 fn khmer_catalog_is_written_in_khmer() {
-    let technical = ["site_name", "lang_code", "layer_dns", "layer_http", "layer_none", "col_asn",
-        "export_csv", "export_json", "verdict_ooni_blocking", "verdict_ooni_accessible", "footer_api"];
+    let technical = [
+        "site_name",
+        "lang_code",
+        "layer_dns",
+        "layer_http",
+        "layer_none",
+        "col_asn",
+        "export_csv",
+        "export_json",
+        "verdict_ooni_blocking",
+        "verdict_ooni_accessible",
+        "footer_api",
+    ];
     for (k, text) in Lang::Km.catalog() {
         if technical.contains(&k.as_str()) {
             continue;
@@ -33,7 +51,11 @@ fn khmer_catalog_is_written_in_khmer() {
             text.chars().any(|c| ('\u{1780}'..='\u{17FF}').contains(&c)),
             "km {k:?} = {text:?} has no Khmer"
         );
-        assert_ne!(Some(text), Lang::En.catalog().get(k), "km {k:?} is untranslated");
+        assert_ne!(
+            Some(text),
+            Lang::En.catalog().get(k),
+            "km {k:?} is untranslated"
+        );
     }
 }
 
@@ -90,11 +112,16 @@ fn templates_show_no_text_outside_the_catalog() {
             .split(|c: char| !c.is_alphabetic())
             .filter(|w| !w.is_empty())
             .collect();
-        words.iter().all(|w| ["AS", "HTTP", "SNI", "B", "JSON", "doctype", "html"].contains(w))
+        words
+            .iter()
+            .all(|w| ["AS", "HTTP", "SNI", "B", "JSON", "doctype", "html"].contains(w))
     };
     for (name, src) in TEMPLATES {
         for t in visible_text(src) {
-            assert!(allowed(&t), "{name}: literal text {t:?} bypasses the catalog");
+            assert!(
+                allowed(&t),
+                "{name}: literal text {t:?} bypasses the catalog"
+            );
         }
     }
 }
@@ -106,7 +133,10 @@ fn every_catalog_key_used_by_a_template_exists() {
         let mut rest = src;
         while let Some(i) = rest.find("tr.") {
             let tail = &rest[i + 3..];
-            let key: String = tail.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
+            let key: String = tail
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                .collect();
             assert!(en.contains(&key), "{name}: tr.{key} is not in the catalog");
             rest = tail;
         }

@@ -198,7 +198,10 @@ impl Client {
     pub async fn login(&mut self, name: &str, password: &str) -> Resp {
         let page = self.get("/login").await;
         let csrf = Client::csrf(&page.body);
-        self.post_form("/login", &[("name", name), ("password", password), ("csrf", &csrf)])
-            .await
+        self.post_form(
+            "/login",
+            &[("name", name), ("password", password), ("csrf", &csrf)],
+        )
+        .await
     }
 }
