@@ -103,6 +103,11 @@ fn create_user(args: CreateUserArgs) -> anyhow::Result<ExitCode> {
         store.close().await;
         anyhow::Ok(user)
     })?;
-    println!("created {} {} in {}", role, user.name, args.database);
+    println!(
+        "created {} {} in {}",
+        role,
+        user.name,
+        crate::cmd::store_cmds::shown(&args.database)
+    );
     Ok(ExitCode::SUCCESS)
 }

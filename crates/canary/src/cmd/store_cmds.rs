@@ -37,11 +37,31 @@ fn spinner(what: &str) -> Option<indicatif::ProgressBar> {
     Some(bar)
 }
 
+/// How long the command line waits for the database before giving up (a
+/// typo in a PostgreSQL URL should not look like a hang).
+const OPEN_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// The database URL as it may be shown: without its password.
+pub fn shown(database: &str) -> String {
+    match url::Url::parse(database) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("***"));
+            u.to_string()
+        }
+        _ => database.to_string(),
+    }
+}
+
 /// Opens the store named by `--database` (a SQLite file or a PostgreSQL URL).
 pub async fn open_store(database: &str) -> anyhow::Result<Store> {
-    Store::open(database)
-        .await
-        .with_context(|| format!("opening the database {database}"))
+    let name = shown(database);
+    match tokio::time::timeout(OPEN_TIMEOUT, Store::open(database)).await {
+        Ok(opened) => opened.with_context(|| format!("opening the database {name}")),
+        Err(_) => anyhow::bail!(
+            "opening the database {name}: no answer within {} s",
+            OPEN_TIMEOUT.as_secs()
+        ),
+    }
 }
 
 #[derive(Default)]
@@ -143,7 +163,7 @@ pub fn import(args: ImportArgs) -> anyhow::Result<ExitCode> {
         "invalid": tally.invalid,
         "rejected": tally.rejected,
         "skipped": tally.skipped,
-        "database": args.database,
+        "database": shown(&args.database),
     });
     if args.json {
         println!("{summary}");
