@@ -52,6 +52,18 @@
 //! drop(lab); // every server stops, every socket closes
 //! ```
 //!
+//! ## Social media and messaging rows
+//!
+//! [`SOCIAL_SCENARIOS`] adds rows for the `facebook_messenger`, `whatsapp`,
+//! `telegram` and `signal` experiments (service reachable, DNS tampered,
+//! TCP blocked, TLS reset on SNI, one endpoint of several blocked) and for
+//! the restricted-page check (the platform serves its legal-restriction
+//! notice to the censored vantage only; or the ISP resets the page). Each
+//! row's stand-in hosts come with an endpoint override file
+//! ([`SocialScenario::endpoints_path`], `canary_social::Endpoints` JSON);
+//! [`Lab::asn_db_path`] maps Facebook's stand-ins to AS32934 and
+//! [`Lab::accounts_csv_path`] lists the account rows. See [`social`].
+//!
 //! ## Kernel-level variants
 //!
 //! With root, [`netns`] runs some scenarios with netfilter as the censor

@@ -120,6 +120,31 @@ async fn every_social_row_gives_its_ooni_keys_and_canary_label() {
         let value = m.to_value().unwrap();
         let keys = value.get("test_keys").cloned().unwrap();
         all.extend(problems(&row.name, &keys, &row));
+        // The measurement reads back as the experiment's typed keys.
+        let typed = match row.experiment {
+            LabExperiment::FacebookMessenger => m
+                .test_keys_as::<canary_social::facebook::FacebookMessengerTestKeys>()
+                .unwrap()
+                .and_then(|k| k.x_canary),
+            LabExperiment::Whatsapp => m
+                .test_keys_as::<canary_social::whatsapp::WhatsappTestKeys>()
+                .unwrap()
+                .and_then(|k| k.x_canary),
+            LabExperiment::Telegram => m
+                .test_keys_as::<canary_social::telegram::TelegramTestKeys>()
+                .unwrap()
+                .and_then(|k| k.x_canary),
+            LabExperiment::Signal => m
+                .test_keys_as::<canary_social::signal::SignalTestKeys>()
+                .unwrap()
+                .and_then(|k| k.x_canary),
+            LabExperiment::Account => None,
+        };
+        assert!(
+            typed.is_some(),
+            "{}: typed keys with Canary's label",
+            row.name
+        );
         if row.name == "whatsapp_one_endpoint_blocked" {
             let e1 = &row.hosts.iter().find(|h| h.role == "e1").unwrap().host;
             assert_eq!(keys["whatsapp_endpoints_blocked"], serde_json::json!([e1]));

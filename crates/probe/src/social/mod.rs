@@ -521,6 +521,22 @@ pub(crate) fn failed_layer(failure: &str, fetch: &netx::FetchOutcome) -> Layer {
 mod tests {
     use super::*;
 
+    #[tokio::test]
+    async fn an_account_row_that_is_not_a_web_page_is_refused_before_any_traffic() {
+        let cfg = ProbeConfig::new("127.0.0.1:9".parse().unwrap());
+        let run = crate::runner::new_run(&cfg);
+        for url in ["ftp://files.example/", "not a url", "https://"] {
+            let row = AccountRow {
+                platform: "x".into(),
+                url: url.into(),
+                owner: "o".into(),
+                category: "c".into(),
+            };
+            let r = measure_account(&cfg, &run, &row, &Fingerprints::builtin()).await;
+            assert!(matches!(r, Err(ProbeError::Url(_))), "{url}: {r:?}");
+        }
+    }
+
     #[test]
     fn suites_choose_targets_and_experiments() {
         let t = |url: &str, cat: Option<&str>| Target {
