@@ -41,6 +41,22 @@ fn label_ok(id: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b"_-.:".contains(&b))
 }
 
+/// Ids and hashes have no spaces: a zero-width space after `_`, `-`, `.`
+/// and every 16 characters lets typst break them inside table cells.
+fn breakable(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + s.len() / 8);
+    let mut run = 0;
+    for c in s.chars() {
+        out.push(c);
+        run += 1;
+        if matches!(c, '_' | '-' | '.' | '/') || run >= 16 {
+            out.push('\u{200B}');
+            run = 0;
+        }
+    }
+    out
+}
+
 fn pt(v: f64) -> String {
     let s = format!("{v:.2}");
     let s = s.trim_end_matches('0').trim_end_matches('.');
@@ -93,7 +109,7 @@ fn inlines(out: &mut String, v: &[Inline], ctx: &Ctx) {
                 let _ = write!(
                     out,
                     "#text(font: \"DejaVu Sans Mono\", size: 0.78em, {})",
-                    lit(s)
+                    lit(&breakable(s))
                 );
             }
             Inline::Figure { value, query, .. } => {

@@ -95,16 +95,46 @@ async fn pdfs_in_both_languages_and_templates_are_nonblank_and_carry_the_store_f
     let dir = tempfile::tempdir().unwrap();
     let store = demo_store(dir.path()).await;
     let reg = demo_registry();
+    // the web UI's demo dataset: the lab's scenarios with real verdicts
+    let url = format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("web-demo.db").display()
+    );
+    let web_demo = canary_store::Store::open(&url).await.unwrap();
+    canary_web::demo::load(&web_demo).await.unwrap();
     let poppler = tool("pdftoppm") && tool("pdffonts") && tool("pdftotext");
+    let year = (date!(2018 - 01 - 01), date!(2023 - 12 - 31));
+    let demo_month = (date!(2024 - 10 - 01), date!(2024 - 10 - 31));
     let cases = [
-        ("en-country", Lang::En, Template::Country),
-        ("km-country", Lang::Km, Template::Country),
-        ("en-upr", Lang::En, Template::Upr),
-        ("km-upr", Lang::Km, Template::Upr),
+        ("en-country", &store, Lang::En, Template::Country, year),
+        ("km-country", &store, Lang::Km, Template::Country, year),
+        ("en-upr", &store, Lang::En, Template::Upr, year),
+        ("km-upr", &store, Lang::Km, Template::Upr, year),
+        (
+            "web-demo-en-country",
+            &web_demo,
+            Lang::En,
+            Template::Country,
+            demo_month,
+        ),
+        (
+            "web-demo-km-country",
+            &web_demo,
+            Lang::Km,
+            Template::Country,
+            demo_month,
+        ),
+        (
+            "web-demo-km-upr",
+            &web_demo,
+            Lang::Km,
+            Template::Upr,
+            demo_month,
+        ),
     ];
-    for (name, lang, template) in cases {
-        let o = opts(lang, template, date!(2018 - 01 - 01), date!(2023 - 12 - 31));
-        let data = gather(&store, &reg, &o).await.unwrap();
+    for (name, store, lang, template, (from, to)) in cases {
+        let o = opts(lang, template, from, to);
+        let data = gather(store, &reg, &o).await.unwrap();
         let started = std::time::Instant::now();
         let pdf = render_pdf(&data, &o).unwrap();
         eprintln!(
@@ -167,7 +197,7 @@ async fn pdfs_in_both_languages_and_templates_are_nonblank_and_carry_the_store_f
             assert_eq!(printed, want, "{name}: key figures");
             assert_eq!(
                 want[0],
-                store_sites_tested(&store, &o).await,
+                store_sites_tested(store, &o).await,
                 "{name}: sites tested equals the store's answer"
             );
         }
