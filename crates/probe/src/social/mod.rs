@@ -407,6 +407,52 @@ pub fn suite(suite: Suite, targets: Vec<Target>) -> SuitePlan {
     }
 }
 
+/// Reads a data file of at most [`canary_social::MAX_DATA_BYTES`].
+fn read_bounded(path: &std::path::Path) -> Result<String, ProbeError> {
+    use std::io::Read;
+    let file = std::fs::File::open(path)
+        .map_err(|e| ProbeError::Url(format!("{}: {e}", path.display())))?;
+    let mut text = String::new();
+    file.take(canary_social::MAX_DATA_BYTES as u64 + 1)
+        .read_to_string(&mut text)
+        .map_err(|e| ProbeError::Url(format!("{}: {e}", path.display())))?;
+    if text.len() > canary_social::MAX_DATA_BYTES {
+        return Err(ProbeError::Url(format!(
+            "{}: larger than {} bytes",
+            path.display(),
+            canary_social::MAX_DATA_BYTES
+        )));
+    }
+    Ok(text)
+}
+
+/// The endpoints to measure: the real services, or an override file
+/// (`--social-endpoints FILE`; the lab writes one per row).
+pub fn load_endpoints(path: Option<&std::path::Path>) -> Result<Endpoints, ProbeError> {
+    match path {
+        None => Ok(Endpoints::default()),
+        Some(p) => Endpoints::from_json(&read_bounded(p)?)
+            .map_err(|e| ProbeError::Url(format!("{}: {e}", p.display()))),
+    }
+}
+
+/// The rows of an accounts CSV (`--accounts FILE`: platform,url,owner,category).
+pub fn load_accounts(path: &std::path::Path) -> Result<Vec<AccountRow>, ProbeError> {
+    restriction::parse_accounts(&read_bounded(path)?)
+        .map_err(|e| ProbeError::Url(format!("{}: {e}", path.display())))
+}
+
+/// Canary's restriction fingerprints, extended by the user's files.
+pub fn load_fingerprints(extra: &[std::path::PathBuf]) -> Result<Fingerprints, ProbeError> {
+    let mut fps = Fingerprints::builtin();
+    for p in extra {
+        let more = Fingerprints::from_json(&read_bounded(p)?)
+            .map_err(|e| ProbeError::Url(format!("{}: {e}", p.display())))?;
+        fps.extend(more);
+    }
+    Ok(fps)
+}
+
 /// Fetches one page of the accounts file from the probe and (through the
 /// test helper) from the control, and classifies it. Network failures are
 /// recorded; an error means the row cannot be measured at all.
@@ -520,6 +566,47 @@ pub(crate) fn failed_layer(failure: &str, fetch: &netx::FetchOutcome) -> Layer {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn data_files_load_and_bad_or_huge_ones_are_refused_with_their_path() {
+        let dir = tempfile::tempdir().unwrap();
+        let write = |name: &str, text: &str| {
+            let p = dir.path().join(name);
+            std::fs::write(&p, text).unwrap();
+            p
+        };
+        assert_eq!(load_endpoints(None).unwrap(), Endpoints::default());
+        let e = write(
+            "e.json",
+            r#"{"telegram": {"datacenters": [{"host": "127.1.8.1", "ports": [8080]}], "web_url": "https://web.test/"}}"#,
+        );
+        assert_eq!(
+            load_endpoints(Some(&e)).unwrap().telegram.datacenters[0].ports,
+            [8080]
+        );
+        let a = write(
+            "a.csv",
+            "platform,url,owner,category\ntelegram,https://t.me/s/c,C,NEWS\n",
+        );
+        assert_eq!(load_accounts(&a).unwrap().len(), 1);
+        let f = write(
+            "f.json",
+            r#"{"fingerprints": [{"id": "vk.blocked", "platform": "vk", "location": "body", "pattern": "access restricted"}]}"#,
+        );
+        assert_eq!(
+            load_fingerprints(&[f]).unwrap().list().len(),
+            Fingerprints::builtin().list().len() + 1
+        );
+        let bad = write("bad.json", "{");
+        let err = load_endpoints(Some(&bad)).unwrap_err().to_string();
+        assert!(err.contains("bad.json"), "{err}");
+        let huge = write("huge.csv", &"x".repeat(canary_social::MAX_DATA_BYTES + 10));
+        assert!(load_accounts(&huge)
+            .unwrap_err()
+            .to_string()
+            .contains("larger"));
+        assert!(load_accounts(&dir.path().join("missing.csv")).is_err());
+    }
 
     #[tokio::test]
     async fn an_account_row_that_is_not_a_web_page_is_refused_before_any_traffic() {
