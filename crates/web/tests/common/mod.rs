@@ -19,7 +19,20 @@ pub struct TestServer {
     pub handle: ServerHandle,
     pub store: Store,
     pub base: String,
-    _dir: tempfile::TempDir,
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl TestServer {
+    /// Wraps a server started elsewhere (e.g. over PostgreSQL).
+    pub fn from_parts(handle: ServerHandle, store: Store) -> TestServer {
+        let base = format!("http://{}", handle.local_addr());
+        TestServer {
+            handle,
+            store,
+            base,
+            _dir: None,
+        }
+    }
 }
 
 fn install_provider() {
@@ -60,7 +73,7 @@ pub async fn start_with(demo: bool, tweak: impl FnOnce(&mut WebConfig)) -> TestS
         handle,
         store,
         base,
-        _dir: dir,
+        _dir: Some(dir),
     }
 }
 
