@@ -370,6 +370,7 @@ pub fn typst_source(doc: &Document, date: Option<time::Date>) -> String {
         "#block(below: 1em, text(size: 18pt, weight: \"bold\", {}))",
         lit(&doc.title)
     );
+    out.push_str("#v(0.3em)\n");
     for m in &doc.meta {
         let _ = writeln!(out, "#par(text(fill: luma(80), {}))", lit(m));
     }
