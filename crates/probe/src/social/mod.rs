@@ -407,6 +407,19 @@ pub fn suite(suite: Suite, targets: Vec<Target>) -> SuitePlan {
     }
 }
 
+/// A run for one experiment: as [`crate::runner::new_run`], with the
+/// experiment's name in the report id as OONI writes it
+/// (`..._facebookmessenger_...`, `..._canaryaccountcheck_...`).
+pub fn new_run(cfg: &ProbeConfig, test_name: &str) -> RunContext {
+    let mut run = crate::runner::new_run(cfg);
+    run.report_id = run.report_id.replacen(
+        "_webconnectivity_",
+        &format!("_{}_", test_name.replace('_', "")),
+        1,
+    );
+    run
+}
+
 /// Reads a data file of at most [`canary_social::MAX_DATA_BYTES`].
 fn read_bounded(path: &std::path::Path) -> Result<String, ProbeError> {
     use std::io::Read;
@@ -566,6 +579,24 @@ pub(crate) fn failed_layer(failure: &str, fetch: &netx::FetchOutcome) -> Layer {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn each_experiment_names_its_own_report() {
+        let cfg = ProbeConfig::new("127.0.0.1:9".parse().unwrap());
+        for (name, part) in [
+            ("facebook_messenger", "_facebookmessenger_"),
+            ("signal", "_signal_"),
+            (ACCOUNT_TEST_NAME, "_canaryaccountcheck_"),
+        ] {
+            let run = new_run(&cfg, name);
+            assert!(run.report_id.contains(part), "{}", run.report_id);
+            assert!(
+                !run.report_id.contains("webconnectivity"),
+                "{}",
+                run.report_id
+            );
+        }
+    }
 
     #[test]
     fn data_files_load_and_bad_or_huge_ones_are_refused_with_their_path() {
