@@ -19,6 +19,30 @@
 //! What is measured is data ([`canary_social::Endpoints`]): the real
 //! services by default, or an override file (the censorship lab's stand-ins).
 //!
+//! # Example (what `canary probe --suite social --accounts FILE` does)
+//!
+//! ```no_run
+//! # async fn demo(cfg: canary_probe::ProbeConfig, lists: Vec<canary_probe::Target>)
+//! # -> Result<(), canary_probe::ProbeError> {
+//! use canary_probe::social::{self, Suite};
+//!
+//! let plan = social::suite(Suite::Social, lists);        // URLs + experiments
+//! let endpoints = social::load_endpoints(None)?;          // or Some(path): an override
+//! for exp in &plan.experiments {
+//!     let run = social::new_run(&cfg, exp.test_name());
+//!     let m = exp.measure(&cfg, &run, &endpoints).await?;
+//!     println!("{}", m.to_json_string().unwrap());
+//! }
+//! // plan.websites go to experiment::measure / runner::run as today.
+//! let fingerprints = social::load_fingerprints(&[])?;
+//! let run = social::new_run(&cfg, social::ACCOUNT_TEST_NAME);
+//! for row in social::load_accounts(std::path::Path::new("accounts.csv"))? {
+//!     let m = social::measure_account(&cfg, &run, &row, &fingerprints).await?;
+//!     println!("{}", m.to_json_string().unwrap());
+//! }
+//! # Ok(()) }
+//! ```
+//!
 //! # `canary_account_check` test keys
 //!
 //! | key | meaning |
