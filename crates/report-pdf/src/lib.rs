@@ -109,6 +109,9 @@ pub fn render_document_pdf(
                 .join("; "),
         )
     })?;
+    // typst memoises layout across compilations; in a long-running
+    // server that cache would only grow: drop entries unused for a while
+    typst::comemo::evict(10);
     tracing::debug!(
         pages = document.pages().len(),
         bytes = pdf.len(),
