@@ -41,14 +41,30 @@ async fn pages_collector_and_login_work_over_postgres() {
     let uid = format!("20241101000000.000001_KH_webconnectivity_pg{nonce}");
     v["measurement_uid"] = json!(uid);
     let body = serde_json::to_vec(&v).unwrap();
-    assert_eq!(c.post_body("/api/v1/submit", body.clone()).await.status, StatusCode::CREATED);
-    assert_eq!(c.post_body("/api/v1/submit", body).await.status, StatusCode::OK);
+    assert_eq!(
+        c.post_body("/api/v1/submit", body.clone()).await.status,
+        StatusCode::CREATED
+    );
+    assert_eq!(
+        c.post_body("/api/v1/submit", body).await.status,
+        StatusCode::OK
+    );
     assert!(store.measurement(&uid).await.unwrap().is_some());
-    assert_eq!(c.get(&format!("/measurement/{uid}?lang=km")).await.status, StatusCode::OK);
+    assert_eq!(
+        c.get(&format!("/measurement/{uid}?lang=km")).await.status,
+        StatusCode::OK
+    );
     let name = format!("pg{}", &nonce[nonce.len() - 12..]);
-    create_user(&store, &name, PASSWORD, Role::Admin, None, &PasswordParams::insecure_for_tests())
-        .await
-        .unwrap();
+    create_user(
+        &store,
+        &name,
+        PASSWORD,
+        Role::Admin,
+        None,
+        &PasswordParams::insecure_for_tests(),
+    )
+    .await
+    .unwrap();
     assert_eq!(c.login(&name, PASSWORD).await.status, StatusCode::SEE_OTHER);
     assert_eq!(c.get("/admin/users").await.status, StatusCode::OK);
 }
