@@ -100,7 +100,7 @@ pub enum Command {
     #[command(
         after_help = "Examples:\n  canary probe --helper https://helper.example.org/ https://www.cambodiadaily.com/\n  canary probe --list kh.csv --helper https://helper.example.org/ --output today.jsonl\n  canary lists update --country KH && canary probe --country KH --helper https://helper.example.org/ --output kh.jsonl\n  canary probe --country KH --output kh.jsonl --resume      # continue an interrupted run"
     )]
-    Probe(ProbeArgs),
+    Probe(Box<ProbeArgs>),
 
     /// Run a test helper: the control vantage outside the censored network
     /// that probes ask to measure the same URLs (OONI's test-helper protocol).
@@ -239,6 +239,33 @@ pub struct ProbeArgs {
     /// Extra blockpage fingerprints (OONI's CSV format) for the verdicts.
     #[arg(long, value_name = "FILE")]
     pub fingerprints: Vec<PathBuf>,
+
+    /// What to measure: `websites` (the URLs given), `social` (the
+    /// social-media URLs among them plus the facebook_messenger, whatsapp,
+    /// telegram and signal experiments) or `all` (both).
+    #[arg(long, value_name = "SUITE", default_value = "websites")]
+    pub suite: String,
+
+    /// Run only these messaging experiments (facebook_messenger, whatsapp,
+    /// telegram, signal); repeatable. Without --suite, only them and the
+    /// URLs given.
+    #[arg(long, value_name = "TEST")]
+    pub experiment: Vec<String>,
+
+    /// The endpoints the messaging experiments measure, as a JSON file
+    /// (default: the real services' endpoints).
+    #[arg(long, value_name = "FILE")]
+    pub social_endpoints: Option<PathBuf>,
+
+    /// Check public pages, channels and accounts listed in this CSV
+    /// (platform,url,owner,category): reachable, blocked by the network, or
+    /// restricted by the platform in this country.
+    #[arg(long, value_name = "FILE")]
+    pub accounts: Option<PathBuf>,
+
+    /// Extra platform-restriction fingerprints (JSON) for --accounts.
+    #[arg(long, value_name = "FILE")]
+    pub restriction_fingerprints: Vec<PathBuf>,
 
     /// URLs measured at the same time.
     #[arg(long, value_name = "N", default_value_t = 32)]

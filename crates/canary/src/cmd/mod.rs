@@ -21,7 +21,7 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Serve(args) => serve::run(args),
         Command::Admin(command) => serve::admin(command),
         Command::Reanalyse(args) => store_cmds::reanalyse(args),
-        Command::Probe(args) => probe::run(args),
+        Command::Probe(args) => probe::run(*args),
         Command::Helper(args) => helper::run(args),
         Command::Lists(command) => lists::run(command),
     }

@@ -10,7 +10,7 @@ use std::time::Duration;
 use anyhow::{bail, Context};
 use canary_analysis::fingerprints::FingerprintDb;
 use canary_probe::runner::{self, Outcome};
-use canary_probe::{DohConfig, HelperConfig, ProbeConfig, Target};
+use canary_probe::{social, DohConfig, HelperConfig, ProbeConfig, Target};
 use tokio::sync::{mpsc, watch};
 
 use crate::cli::{NetArgs, ProbeArgs};
@@ -111,9 +111,6 @@ fn targets(args: &ProbeArgs) -> anyhow::Result<Vec<Target>> {
     }
     let mut seen = HashSet::new();
     out.retain(|t| seen.insert(t.url.clone()));
-    if out.is_empty() {
-        bail!("nothing to measure: give URLs, --list FILE or --country CC");
-    }
     Ok(out)
 }
 
@@ -139,7 +136,39 @@ fn measured_inputs(path: &Path) -> anyhow::Result<HashSet<String>> {
 
 pub fn run(args: ProbeArgs) -> anyhow::Result<ExitCode> {
     canary_netx::install_ring_provider();
-    let mut targets = targets(&args)?;
+    let suite: social::Suite = args
+        .suite
+        .parse()
+        .map_err(|e: canary_probe::ProbeError| anyhow::anyhow!("--suite: {e}"))?;
+    let plan = social::suite(suite, targets(&args)?);
+    let mut targets = plan.websites;
+    let mut experiments = plan.experiments;
+    if !args.experiment.is_empty() {
+        let mut chosen = Vec::new();
+        for name in &args.experiment {
+            let exp = social::SocialExperiment::ALL
+                .into_iter()
+                .find(|e| e.test_name() == name)
+                .with_context(|| {
+                    format!(
+                        "--experiment {name}: use facebook_messenger, whatsapp, telegram or signal"
+                    )
+                })?;
+            if !chosen.contains(&exp) {
+                chosen.push(exp);
+            }
+        }
+        experiments = chosen;
+    }
+    let endpoints = social::load_endpoints(args.social_endpoints.as_deref())?;
+    let accounts = match &args.accounts {
+        Some(path) => social::load_accounts(path)?,
+        None => Vec::new(),
+    };
+    let restriction_fingerprints = social::load_fingerprints(&args.restriction_fingerprints)?;
+    if targets.is_empty() && experiments.is_empty() && accounts.is_empty() {
+        bail!("nothing to measure: give URLs, --list FILE, --country CC, --suite social or --accounts FILE");
+    }
     let mut net = net_options(&args.net)?;
     net.body_cap = args.body_cap;
     let mut cfg = ProbeConfig::new(
@@ -233,7 +262,7 @@ pub fn run(args: ProbeArgs) -> anyhow::Result<ExitCode> {
         .build()
         .context("starting the async runtime")?;
     let cfg = Arc::new(cfg);
-    let total = targets.len();
+    let total = targets.len() + experiments.len() + accounts.len();
     let context = runner::new_run(&cfg);
     let (tx, mut rx) = mpsc::channel::<Outcome>(64);
     let (stop_tx, stop_rx) = watch::channel(false);
@@ -254,6 +283,43 @@ pub fn run(args: ProbeArgs) -> anyhow::Result<ExitCode> {
 
     let bar_outside = bar.clone();
     let result: anyhow::Result<(usize, usize, usize, bool)> = runtime.block_on(async move {
+        // The messaging experiments and the page checks run beside the
+        // websites and report through the same channel.
+        let mut extra = tokio::task::JoinSet::new();
+        let endpoints = Arc::new(endpoints);
+        let restriction_fingerprints = Arc::new(restriction_fingerprints);
+        for exp in experiments {
+            let (cfg, endpoints, tx) = (cfg.clone(), endpoints.clone(), tx.clone());
+            extra.spawn(async move {
+                let run = social::new_run(&cfg, exp.test_name());
+                let outcome = match exp.measure(&cfg, &run, &endpoints).await {
+                    Ok(m) => Outcome::Measured(Box::new(m)),
+                    Err(error) => Outcome::Failed {
+                        target: Target::url(exp.test_name()),
+                        error,
+                    },
+                };
+                let _ = tx.send(outcome).await;
+            });
+        }
+        if !accounts.is_empty() {
+            let (cfg, fps, tx) = (cfg.clone(), restriction_fingerprints.clone(), tx.clone());
+            extra.spawn(async move {
+                let run = social::new_run(&cfg, social::ACCOUNT_TEST_NAME);
+                for row in accounts {
+                    let outcome = match social::measure_account(&cfg, &run, &row, &fps).await {
+                        Ok(m) => Outcome::Measured(Box::new(m)),
+                        Err(error) => Outcome::Failed {
+                            target: Target::url(row.url.clone()),
+                            error,
+                        },
+                    };
+                    if tx.send(outcome).await.is_err() {
+                        return;
+                    }
+                }
+            });
+        }
         let run = tokio::spawn(runner::run(cfg, context, targets, concurrency, tx, stop_rx));
         let mut ctrl_c = Box::pin(tokio::signal::ctrl_c());
         let (mut written, mut anomalies, mut failed, mut interrupted) = (0usize, 0usize, 0usize, false);
@@ -296,6 +362,7 @@ pub fn run(args: ProbeArgs) -> anyhow::Result<ExitCode> {
             }
         }
         let _ = run.await;
+        extra.abort_all();
         Ok((written, anomalies, failed, interrupted))
     });
     if let Some(bar) = &bar_outside {
