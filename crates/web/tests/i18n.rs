@@ -160,3 +160,37 @@ fn accept_language_negotiation() {
         assert_eq!(Lang::from_accept_language(header), want, "{header:?}");
     }
 }
+
+#[test]
+fn every_verdict_kind_has_a_plain_words_label() {
+    // canary_analysis::verdict::Kind, by its serde name
+    let kinds = [
+        "nxdomain",
+        "refused",
+        "servfail",
+        "no_answer",
+        "timeout",
+        "bogon",
+        "inconsistent",
+        "injection",
+        "blockpage_ip",
+        "reset",
+        "blackhole",
+        "refused_connection",
+        "eof",
+        "interception",
+        "handshake_failure",
+        "blockpage",
+        "diff",
+        "redirect_to_blockpage",
+        "server_side",
+        "throttling",
+        "other",
+    ];
+    for k in kinds {
+        let key = format!("kind_{k}");
+        for lang in Lang::ALL {
+            assert!(lang.catalog().contains_key(&key), "{lang:?} lacks {key}");
+        }
+    }
+}
