@@ -62,6 +62,19 @@ pub enum Command {
     #[command(subcommand)]
     Admin(AdminCommand),
 
+    /// Write a report from the data: a country monitoring report or a UPR
+    /// stakeholder-submission draft, in English or Khmer, as HTML or PDF.
+    ///
+    /// Website figures come from the database (see `canary import` and
+    /// `canary serve`), incidents, laws and UN recommendations from the
+    /// registry (the built-in Cambodia seed unless --registry names a JSON
+    /// export). Every figure links to the query that produced it; only
+    /// published records enter a public report.
+    #[command(
+        after_help = "Examples:\n  canary report --country KH --from 2023-01-01 --to 2023-12-31 --output kh-2023.html\n  canary report --country KH --from 2023-01-01 --to 2023-12-31 --lang km --format pdf --output kh-2023-km.pdf\n  canary report --country KH --from 2019-01-01 --to 2024-12-31 --template upr --word-limit 5630 --output upr.html"
+    )]
+    Report(ReportArgs),
+
     /// Recompute verdicts for measurements (OONI's or Canary's) from their
     /// raw records, and summarise them.
     ///
@@ -491,4 +504,68 @@ pub struct CreateUserArgs {
     /// The database: a SQLite file or a postgres:// URL.
     #[arg(long, value_name = "URL", default_value = DEFAULT_DATABASE)]
     pub database: String,
+}
+
+/// Options of `canary report`.
+#[derive(Debug, clap::Args)]
+pub struct ReportArgs {
+    /// The country, a two-letter code (e.g. KH).
+    #[arg(long, value_name = "CC")]
+    pub country: String,
+
+    /// First day of the period (YYYY-MM-DD).
+    #[arg(long, value_name = "DATE")]
+    pub from: String,
+
+    /// Last day of the period (YYYY-MM-DD).
+    #[arg(long, value_name = "DATE")]
+    pub to: String,
+
+    /// Language: en or km.
+    #[arg(long, default_value = "en")]
+    pub lang: String,
+
+    /// Format: html or pdf (pdf needs a canary built with `--features pdf`).
+    #[arg(long, default_value = "html")]
+    pub format: String,
+
+    /// country (a monitoring report) or upr (a stakeholder-submission draft
+    /// in numbered paragraphs, with a word count).
+    #[arg(long, default_value = "country")]
+    pub template: String,
+
+    /// Word limit shown (and warned about) in the UPR draft (2815 for an
+    /// individual submission, 5630 for a joint one).
+    #[arg(long, value_name = "WORDS")]
+    pub word_limit: Option<u32>,
+
+    /// The author named on the report.
+    #[arg(long)]
+    pub author: Option<String>,
+
+    /// Write an organisation-internal edition for this organisation: its
+    /// unpublished records included, every page watermarked.
+    #[arg(long, value_name = "ORG")]
+    pub internal_edition_for: Option<String>,
+
+    /// Date printed as the report's date (default: none, so the same data
+    /// gives the same bytes).
+    #[arg(long, value_name = "DATE")]
+    pub generated_on: Option<String>,
+
+    /// Base URL of the explorer, so the figures link to their queries.
+    #[arg(long, value_name = "URL")]
+    pub api_base: Option<String>,
+
+    /// The registry: `seed` (the built-in Cambodia dataset) or a JSON export.
+    #[arg(long, value_name = "SOURCE", default_value = "seed")]
+    pub registry: String,
+
+    /// The database: a SQLite file or a postgres:// URL.
+    #[arg(long, value_name = "URL", default_value = DEFAULT_DATABASE)]
+    pub database: String,
+
+    /// Write the report here instead of standard output.
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
 }

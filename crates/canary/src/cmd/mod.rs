@@ -5,6 +5,7 @@ mod helper;
 mod inspect;
 mod lists;
 mod probe;
+mod report;
 mod serve;
 mod store_cmds;
 
@@ -19,6 +20,7 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Analyse(args) => analyse::run(args),
         Command::Import(args) => store_cmds::import(args),
         Command::Serve(args) => serve::run(args),
+        Command::Report(args) => report::run(args),
         Command::Admin(command) => serve::admin(command),
         Command::Reanalyse(args) => store_cmds::reanalyse(args),
         Command::Probe(args) => probe::run(*args),
