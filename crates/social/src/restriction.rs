@@ -171,7 +171,10 @@ pub fn extract_title(body: &str) -> Option<String> {
     let open = lower.find("<title")?;
     let start = open + lower[open..].find('>')? + 1;
     let stop = start + lower[start..].find("</title")?;
-    let title: String = head[start..stop].split_whitespace().collect::<Vec<_>>().join(" ");
+    let title: String = head[start..stop]
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
     Some(title.chars().take(256).collect())
 }
 
@@ -448,7 +451,10 @@ mod tests {
     #[test]
     fn titles_are_extracted_case_insensitively_and_bounded() {
         let cases = [
-            ("<html><TITLE lang=en>  Free\n Press </title>", Some("Free Press")),
+            (
+                "<html><TITLE lang=en>  Free\n Press </title>",
+                Some("Free Press"),
+            ),
             ("<title></title>", Some("")),
             ("<p>no title</p>", None),
             ("<title>unterminated", None),
