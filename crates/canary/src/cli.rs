@@ -115,6 +115,13 @@ pub enum Command {
     )]
     Probe(Box<ProbeArgs>),
 
+    /// Upload the measurements waiting in the queue (and any files given) to
+    /// a collector.
+    #[command(
+        after_help = "Examples:\n  canary submit --to https://canary.example.org/\n  canary submit --to https://canary.example.org/ old-run.jsonl"
+    )]
+    Submit(SubmitArgs),
+
     /// Run a test helper: the control vantage outside the censored network
     /// that probes ask to measure the same URLs (OONI's test-helper protocol).
     ///
@@ -279,6 +286,15 @@ pub struct ProbeArgs {
     /// Extra platform-restriction fingerprints (JSON) for --accounts.
     #[arg(long, value_name = "FILE")]
     pub restriction_fingerprints: Vec<PathBuf>,
+
+    /// Upload every measurement to this collector (`canary serve`) as it is
+    /// made; while it is unreachable, measurements wait in the queue on disk.
+    #[arg(long, value_name = "URL")]
+    pub submit: Option<String>,
+
+    /// The queue folder for --submit (default: ~/.local/share/canary/queue).
+    #[arg(long, value_name = "DIR")]
+    pub queue: Option<PathBuf>,
 
     /// URLs measured at the same time.
     #[arg(long, value_name = "N", default_value_t = 32)]
@@ -568,4 +584,24 @@ pub struct ReportArgs {
     /// Write the report here instead of standard output.
     #[arg(long, short, value_name = "FILE")]
     pub output: Option<PathBuf>,
+}
+
+/// Options of `canary submit`.
+#[derive(Debug, clap::Args)]
+pub struct SubmitArgs {
+    /// The collector (`canary serve`) to upload to.
+    #[arg(long, value_name = "URL")]
+    pub to: String,
+
+    /// Measurement files to queue and upload too.
+    #[arg(value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+
+    /// The queue folder (default: ~/.local/share/canary/queue).
+    #[arg(long, value_name = "DIR")]
+    pub queue: Option<PathBuf>,
+
+    /// Trust only these certificate authorities (PEM) for the upload.
+    #[arg(long, value_name = "PEM")]
+    pub ca_file: Option<PathBuf>,
 }

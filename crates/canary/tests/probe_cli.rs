@@ -151,3 +151,96 @@ fn without_stored_lists_the_probe_says_how_to_get_them() {
     let err = String::from_utf8_lossy(&output.stderr);
     assert!(err.contains("canary lists update --country KH"), "{err}");
 }
+
+#[test]
+fn ctrl_c_stops_cleanly_and_keeps_every_finished_measurement() {
+    let lab = Lab::start().expect("lab");
+    let helper = common::start_helper(&lab);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("m.jsonl");
+    // One at a time: a quick site, then one whose connection hangs until
+    // the (long) timeout, then more quick sites that never start.
+    let mut child = common::probe_command_with_tcp_timeout(&lab, &helper, "60")
+        .args(["--concurrency", "1"])
+        .args(["--output", out.to_str().expect("utf-8")])
+        .args(urls(
+            &lab,
+            &["ok_http", "tcp_blackhole", "ok_https", "http_blockpage"],
+        ))
+        .spawn()
+        .expect("probe starts");
+    let started = std::time::Instant::now();
+    while std::fs::read_to_string(&out).map_or(0, |t| t.lines().count()) < 1 {
+        assert!(
+            child.try_wait().expect("wait").is_none(),
+            "the probe exited early"
+        );
+        assert!(
+            started.elapsed().as_secs() < 30,
+            "the first measurement never came"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(status.success());
+    let interrupted = std::time::Instant::now();
+    let output = child.wait_with_output().expect("probe exits");
+    assert!(
+        interrupted.elapsed().as_secs() < 10,
+        "stopped promptly, not after the 60 s timeout"
+    );
+    assert_eq!(output.status.code(), Some(130), "interrupted");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("--resume"),
+        "it says how to continue: {stderr}"
+    );
+    // Every line is a whole measurement (json_lines fails on a cut line),
+    // the first one among them, and the run did not finish.
+    let kept = common::json_lines(&out);
+    assert!((1..4).contains(&kept.len()), "{} kept", kept.len());
+    assert!(kept.iter().all(|m| m["test_keys"]["x_canary"].is_object()));
+    assert!(kept
+        .iter()
+        .any(|m| m["input"] == lab.scenario("ok_http").expect("row").url.as_str()));
+}
+
+#[test]
+fn with_submit_and_no_collector_measurements_wait_in_the_queue() {
+    let lab = Lab::start().expect("lab");
+    let helper = common::start_helper(&lab);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let queue = dir.path().join("queue");
+    let output = common::probe_command(&lab, &helper)
+        .args([
+            "--submit",
+            "http://127.0.0.1:1/",
+            "--queue",
+            queue.to_str().expect("utf-8"),
+        ])
+        .args([
+            "--output",
+            dir.path().join("m.jsonl").to_str().expect("utf-8"),
+        ])
+        .args(urls(&lab, &["ok_http", "dns_nxdomain"]))
+        .output()
+        .expect("probe runs");
+    assert!(
+        output.status.success(),
+        "measuring worked; only the upload waits"
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("0 measurements uploaded") && stderr.contains("2 queued"),
+        "{stderr}"
+    );
+    let waiting = std::fs::read_dir(&queue)
+        .expect("queue")
+        .filter_map(Result::ok)
+        .filter(|e| e.path().extension().is_some_and(|x| x == "json"))
+        .count();
+    assert_eq!(waiting, 2);
+}

@@ -148,3 +148,73 @@ fn create_user_reads_the_password_from_stdin_and_refuses_duplicates() {
         "a second user with the same name is refused"
     );
 }
+
+/// Counts the files waiting in a queue folder.
+fn queued(dir: &std::path::Path) -> usize {
+    std::fs::read_dir(dir)
+        .map(|rd| {
+            rd.filter_map(Result::ok)
+                .filter(|e| e.path().extension().is_some_and(|x| x == "json"))
+                .count()
+        })
+        .unwrap_or(0)
+}
+
+#[test]
+fn measurements_wait_in_the_queue_while_the_collector_is_unreachable_and_arrive_later() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let queue = dir.path().join("queue");
+    let queue_arg = queue.to_str().expect("utf-8");
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let example = root.join("examples/measurements.jsonl");
+
+    // Nothing listens on port 1: the upload fails, the measurements stay.
+    let offline = Command::new(env!("CARGO_BIN_EXE_canary"))
+        .args([
+            "submit",
+            "--to",
+            "http://127.0.0.1:1/",
+            "--queue",
+            queue_arg,
+        ])
+        .arg(&example)
+        .output()
+        .expect("submit runs");
+    assert_eq!(offline.status.code(), Some(1), "not everything was sent");
+    assert_eq!(queued(&queue), 4, "all four measurements wait");
+
+    // The collector is back: the queue empties into it.
+    let db = dir.path().join("canary.db");
+    let server = start(db.to_str().expect("utf-8"), false);
+    let online = Command::new(env!("CARGO_BIN_EXE_canary"))
+        .args([
+            "submit",
+            "--to",
+            &format!("http://{}/", server.addr),
+            "--queue",
+            queue_arg,
+        ])
+        .output()
+        .expect("submit runs");
+    // The collector takes web_connectivity only: the telegram measurement is
+    // refused with a reason and set aside, the queue itself is empty.
+    let text = String::from_utf8_lossy(&online.stdout);
+    assert!(
+        text.starts_with("3 measurements uploaded, 1 refused by the collector, 0 still queued"),
+        "{text}{}",
+        String::from_utf8_lossy(&online.stderr)
+    );
+    assert_eq!(online.status.code(), Some(1), "a refusal is reported");
+    assert_eq!(queued(&queue), 0);
+    assert_eq!(
+        queued(&queue.join("rejected")),
+        1,
+        "the refused one is kept aside"
+    );
+    let (status, page) = get(&server.addr, "/country/KH");
+    assert_eq!(status, 200);
+    assert!(
+        page.contains("news.example.net"),
+        "the uploaded measurements are served"
+    );
+}

@@ -113,6 +113,10 @@ pub async fn run(
             out.send(outcome).await.is_ok()
         });
     }
+    if stopped {
+        // Stopped while starting targets: what is in flight is abandoned too.
+        set.abort_all();
+    }
     loop {
         tokio::select! {
             biased;

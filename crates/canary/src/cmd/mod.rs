@@ -8,6 +8,7 @@ mod probe;
 mod report;
 mod serve;
 mod store_cmds;
+mod submit;
 
 use std::process::ExitCode;
 
@@ -20,6 +21,7 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Analyse(args) => analyse::run(args),
         Command::Import(args) => store_cmds::import(args),
         Command::Serve(args) => serve::run(args),
+        Command::Submit(args) => submit::run(args),
         Command::Report(args) => report::run(args),
         Command::Admin(command) => serve::admin(command),
         Command::Reanalyse(args) => store_cmds::reanalyse(args),

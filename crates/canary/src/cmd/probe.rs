@@ -281,6 +281,17 @@ pub fn run(args: ProbeArgs) -> anyhow::Result<ExitCode> {
         None
     };
 
+    let uploader = match &args.submit {
+        Some(base) => Some(Arc::new(crate::cmd::submit::Uploader::new(
+            base,
+            args.queue
+                .clone()
+                .unwrap_or_else(crate::cmd::submit::default_queue),
+            args.net.ca_file.as_deref(),
+            args.net.bind,
+        )?)),
+        None => None,
+    };
     let bar_outside = bar.clone();
     let result: anyhow::Result<(usize, usize, usize, bool)> = runtime.block_on(async move {
         // The messaging experiments and the page checks run beside the
@@ -321,6 +332,29 @@ pub fn run(args: ProbeArgs) -> anyhow::Result<ExitCode> {
             });
         }
         let run = tokio::spawn(runner::run(cfg, context, targets, concurrency, tx, stop_rx));
+        // Uploads go through the queue on disk: a measurement is queued as
+        // soon as it is written, and sent whenever the collector answers.
+        let wake = Arc::new(tokio::sync::Notify::new());
+        let (done_tx, mut done_rx) = watch::channel(false);
+        let upload_task = uploader.clone().map(|up| {
+            let wake = wake.clone();
+            tokio::spawn(async move {
+                let mut totals = (0usize, 0usize);
+                loop {
+                    let finished = tokio::select! {
+                        _ = wake.notified() => false,
+                        _ = tokio::time::sleep(Duration::from_secs(30)) => false,
+                        _ = done_rx.wait_for(|d| *d) => true,
+                    };
+                    let (accepted, rejected, _) = up.flush().await;
+                    totals.0 += accepted;
+                    totals.1 += rejected;
+                    if finished {
+                        return totals;
+                    }
+                }
+            })
+        });
         let mut ctrl_c = Box::pin(tokio::signal::ctrl_c());
         let (mut written, mut anomalies, mut failed, mut interrupted) = (0usize, 0usize, 0usize, false);
         loop {
@@ -337,6 +371,10 @@ pub fn run(args: ProbeArgs) -> anyhow::Result<ExitCode> {
                             let line = m.to_json_string().context("serializing a measurement")?;
                             writeln!(output, "{line}").context("writing a measurement")?;
                             output.flush().context("writing a measurement")?;
+                            if let Some(up) = &uploader {
+                                up.enqueue(&line)?;
+                                wake.notify_one();
+                            }
                             written += 1;
                             let summary = summary(&m);
                             if summary.1 {
@@ -363,6 +401,17 @@ pub fn run(args: ProbeArgs) -> anyhow::Result<ExitCode> {
         }
         let _ = run.await;
         extra.abort_all();
+        if let (Some(task), Some(up)) = (upload_task, &uploader) {
+            let _ = done_tx.send(true);
+            if let Ok((accepted, rejected)) = task.await {
+                let left = up.pending().len();
+                eprintln!(
+                    "canary: {accepted} measurements uploaded, {rejected} refused by the collector, {left} queued in {}{}",
+                    up.queue().display(),
+                    if left > 0 { " (`canary submit --to URL` sends them later)" } else { "" }
+                );
+            }
+        }
         Ok((written, anomalies, failed, interrupted))
     });
     if let Some(bar) = &bar_outside {

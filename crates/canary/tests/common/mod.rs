@@ -61,6 +61,11 @@ pub fn start_helper(lab: &Lab) -> Helper {
 /// A `canary probe` command on the censored vantage of `lab`, asking
 /// `helper`, with short timeouts; add targets and output options.
 pub fn probe_command(lab: &Lab, helper: &Helper) -> Command {
+    probe_command_with_tcp_timeout(lab, helper, "1")
+}
+
+/// The same, with the given TCP timeout (seconds).
+pub fn probe_command_with_tcp_timeout(lab: &Lab, helper: &Helper, tcp_timeout: &str) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_canary"));
     cmd.arg("probe")
         .args(["--bind", "127.0.0.2", "--no-system-resolver"])
@@ -74,7 +79,7 @@ pub fn probe_command(lab: &Lab, helper: &Helper) -> Command {
         .args(["--helper", &helper.url])
         .args([
             "--tcp-timeout",
-            "1",
+            tcp_timeout,
             "--tls-timeout",
             "1",
             "--http-timeout",
