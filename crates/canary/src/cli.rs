@@ -402,13 +402,8 @@ pub struct AnalyseArgs {
     #[arg(long)]
     pub json: bool,
 
-    /// Extra blockpage fingerprints (OONI's CSV format), on top of Canary's.
-    #[arg(long, value_name = "FILE")]
-    pub fingerprints: Vec<PathBuf>,
-
-    /// Treat this private range as routable (labs, intranets). Repeatable.
-    #[arg(long, value_name = "CIDR")]
-    pub routable: Vec<String>,
+    #[command(flatten)]
+    pub verdict: VerdictArgs,
 
     /// Worker threads (default: one per core).
     #[arg(long, value_name = "N")]
@@ -430,13 +425,8 @@ pub struct ImportArgs {
     #[arg(long, value_name = "URL", default_value = DEFAULT_DATABASE)]
     pub database: String,
 
-    /// Extra blockpage fingerprints (OONI's CSV format) for the verdicts.
-    #[arg(long, value_name = "FILE")]
-    pub fingerprints: Vec<PathBuf>,
-
-    /// Treat this private range as routable (labs, intranets). Repeatable.
-    #[arg(long, value_name = "CIDR")]
-    pub routable: Vec<String>,
+    #[command(flatten)]
+    pub verdict: VerdictArgs,
 
     /// Print the summary as JSON.
     #[arg(long)]
@@ -450,13 +440,8 @@ pub struct ReanalyseArgs {
     #[arg(long, value_name = "URL", default_value = DEFAULT_DATABASE)]
     pub database: String,
 
-    /// Extra blockpage fingerprints (OONI's CSV format) for the verdicts.
-    #[arg(long, value_name = "FILE")]
-    pub fingerprints: Vec<PathBuf>,
-
-    /// Treat this private range as routable (labs, intranets). Repeatable.
-    #[arg(long, value_name = "CIDR")]
-    pub routable: Vec<String>,
+    #[command(flatten)]
+    pub verdict: VerdictArgs,
 
     /// Print the summary as JSON.
     #[arg(long)]
@@ -604,4 +589,17 @@ pub struct SubmitArgs {
     /// Trust only these certificate authorities (PEM) for the upload.
     #[arg(long, value_name = "PEM")]
     pub ca_file: Option<PathBuf>,
+}
+
+/// How verdicts are reached: the fingerprints and routable ranges used by
+/// `analyse`, `import` and `reanalyse`.
+#[derive(Debug, clap::Args)]
+pub struct VerdictArgs {
+    /// Extra blockpage fingerprints (OONI's CSV format), on top of Canary's.
+    #[arg(long, value_name = "FILE")]
+    pub fingerprints: Vec<PathBuf>,
+
+    /// Treat this private range as routable (labs, intranets). Repeatable.
+    #[arg(long, value_name = "CIDR")]
+    pub routable: Vec<String>,
 }

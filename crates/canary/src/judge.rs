@@ -1,6 +1,7 @@
 //! The verdict, wired in: the analysis crate's pure function applied to a
 //! measurement's records, written back into its test keys.
 
+use anyhow::Context as _;
 use canary_analysis::fingerprints::FingerprintDb;
 use canary_analysis::netutil::IpPrefix;
 use canary_analysis::verdict::{analyse_web_connectivity, Context, Verdict};
@@ -30,6 +31,11 @@ impl AnalysisJudge {
             fingerprints,
             routable,
         })
+    }
+
+    /// The judge `--fingerprints` and `--routable` ask for.
+    pub fn from_args(args: &crate::cli::VerdictArgs) -> anyhow::Result<Self> {
+        AnalysisJudge::new(fingerprints(&args.fingerprints)?, &args.routable)
     }
 
     /// The verdict of a measurement, if it is a web_connectivity one.
@@ -117,4 +123,18 @@ impl AnalysisJudge {
             rules_fired: v.rule_ids.clone(),
         }
     }
+}
+
+/// Canary's fingerprints plus those in `extra` files (OONI's CSV format).
+pub fn fingerprints(extra: &[std::path::PathBuf]) -> anyhow::Result<FingerprintDb> {
+    let mut db = FingerprintDb::canary_default();
+    for path in extra {
+        let file = std::fs::File::open(path)
+            .with_context(|| format!("--fingerprints {}", path.display()))?;
+        let more = FingerprintDb::from_reader(std::io::BufReader::new(file))
+            .with_context(|| format!("--fingerprints {}", path.display()))?;
+        db.merge(more)
+            .with_context(|| format!("--fingerprints {}", path.display()))?;
+    }
+    Ok(db)
 }

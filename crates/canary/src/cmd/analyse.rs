@@ -232,10 +232,7 @@ fn work(judge: &AnalysisJudge, batch: Vec<Raw>, json_out: bool) -> Vec<Row> {
 }
 
 pub fn run(args: AnalyseArgs) -> anyhow::Result<ExitCode> {
-    let judge = AnalysisJudge::new(
-        crate::cmd::probe::fingerprints(&args.fingerprints)?,
-        &args.routable,
-    )?;
+    let judge = AnalysisJudge::from_args(&args.verdict)?;
     let threads = args.threads.unwrap_or_else(|| {
         std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
     });

@@ -8,7 +8,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{bail, Context};
-use canary_analysis::fingerprints::FingerprintDb;
 use canary_probe::runner::{self, Outcome};
 use canary_probe::{social, DohConfig, HelperConfig, ProbeConfig, Target};
 use tokio::sync::{mpsc, watch};
@@ -70,20 +69,6 @@ pub fn api_client(
     bind: Option<std::net::IpAddr>,
 ) -> anyhow::Result<reqwest::Client> {
     canary_lists::http_client(ca_file, timeout, bind).context("building the HTTPS client")
-}
-
-/// Canary's fingerprints plus those in `extra` files (OONI's CSV format).
-pub fn fingerprints(extra: &[PathBuf]) -> anyhow::Result<FingerprintDb> {
-    let mut db = FingerprintDb::canary_default();
-    for path in extra {
-        let file = std::fs::File::open(path)
-            .with_context(|| format!("--fingerprints {}", path.display()))?;
-        let more = FingerprintDb::from_reader(std::io::BufReader::new(file))
-            .with_context(|| format!("--fingerprints {}", path.display()))?;
-        db.merge(more)
-            .with_context(|| format!("--fingerprints {}", path.display()))?;
-    }
-    Ok(db)
 }
 
 fn targets(args: &ProbeArgs) -> anyhow::Result<Vec<Target>> {
@@ -226,7 +211,7 @@ pub fn run(args: ProbeArgs) -> anyhow::Result<ExitCode> {
     }
     cfg.net = net;
     cfg.judge = Arc::new(AnalysisJudge::new(
-        fingerprints(&args.fingerprints)?,
+        crate::judge::fingerprints(&args.fingerprints)?,
         &args.net.routable,
     )?);
 

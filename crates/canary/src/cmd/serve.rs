@@ -13,7 +13,7 @@ use crate::cli::{AdminCommand, CreateUserArgs, ServeArgs};
 use crate::cmd::store_cmds::open_store;
 
 pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
-    let fingerprints = crate::cmd::probe::fingerprints(&args.fingerprints)?;
+    let fingerprints = crate::judge::fingerprints(&args.fingerprints)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

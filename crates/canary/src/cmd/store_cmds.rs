@@ -74,10 +74,7 @@ struct ImportTally {
 }
 
 pub fn import(args: ImportArgs) -> anyhow::Result<ExitCode> {
-    let judge = AnalysisJudge::new(
-        crate::cmd::probe::fingerprints(&args.fingerprints)?,
-        &args.routable,
-    )?;
+    let judge = AnalysisJudge::from_args(&args.verdict)?;
     let paths = canary_ingest::expand_paths(&args.paths).context("listing inputs")?;
     let rt = runtime()?;
     let store = rt.block_on(open_store(&args.database))?;
@@ -188,10 +185,7 @@ pub fn import(args: ImportArgs) -> anyhow::Result<ExitCode> {
 }
 
 pub fn reanalyse(args: ReanalyseArgs) -> anyhow::Result<ExitCode> {
-    let judge = AnalysisJudge::new(
-        crate::cmd::probe::fingerprints(&args.fingerprints)?,
-        &args.routable,
-    )?;
+    let judge = AnalysisJudge::from_args(&args.verdict)?;
     let rt = runtime()?;
     let store = rt.block_on(open_store(&args.database))?;
     let bar = spinner("measurements re-analysed");
