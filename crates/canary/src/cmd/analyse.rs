@@ -249,7 +249,7 @@ pub fn run(args: AnalyseArgs) -> anyhow::Result<ExitCode> {
         let (work_tx, work_rx) = mpsc::sync_channel::<(u64, Vec<Raw>)>(threads * 2);
         let work_rx = std::sync::Arc::new(std::sync::Mutex::new(work_rx));
         let (done_tx, done_rx) = mpsc::sync_channel::<(u64, Vec<Row>)>(threads * 2);
-        for _ in 0..threads.saturating_sub(1).max(1) {
+        for _ in 0..threads.max(1) {
             let (work_rx, done_tx, judge) = (work_rx.clone(), done_tx.clone(), &judge);
             scope.spawn(move || loop {
                 let next = work_rx.lock().map(|rx| rx.recv());
