@@ -244,3 +244,73 @@ fn with_submit_and_no_collector_measurements_wait_in_the_queue() {
         .count();
     assert_eq!(waiting, 2);
 }
+
+#[test]
+fn a_helper_served_over_https_is_reached_through_its_certificate() {
+    use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair, SanType};
+
+    let lab = Lab::start().expect("lab");
+    let dir = tempfile::tempdir().expect("tempdir");
+    // A CA of our own for the helper's certificate (an IP SAN: 127.0.0.3).
+    let ca_key = KeyPair::generate().expect("key");
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).expect("params");
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let ca_cert = ca_params.self_signed(&ca_key).expect("ca");
+    let issuer = Issuer::new(ca_params, ca_key);
+    let leaf_key = KeyPair::generate().expect("key");
+    let mut leaf_params = CertificateParams::new(Vec::<String>::new()).expect("params");
+    leaf_params.subject_alt_names = vec![SanType::IpAddress("127.0.0.3".parse().expect("ip"))];
+    let leaf = leaf_params.signed_by(&leaf_key, &issuer).expect("leaf");
+    let cert = dir.path().join("helper.pem");
+    let key = dir.path().join("helper-key.pem");
+    std::fs::write(&cert, leaf.pem()).expect("write");
+    std::fs::write(&key, leaf_key.serialize_pem()).expect("write");
+    // The probe trusts the lab's CA (for the sites) and ours (for the helper).
+    let roots = dir.path().join("roots.pem");
+    std::fs::write(&roots, format!("{}{}", lab.ca_pem(), ca_cert.pem())).expect("write");
+
+    let mut helper = std::process::Command::new(env!("CARGO_BIN_EXE_canary"))
+        .args(["helper", "--listen", "127.0.0.3:0", "--bind", "127.0.0.3"])
+        .args(["--resolver", &lab.control_resolver_addr().to_string()])
+        .args(["--ca-file", lab.ca_pem_path().to_str().expect("utf-8")])
+        .args(["--routable", lab.routable_cidr()])
+        .args(["--tls-cert", cert.to_str().expect("utf-8")])
+        .args(["--tls-key", key.to_str().expect("utf-8")])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("helper starts");
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(helper.stdout.take().expect("stdout")),
+        &mut line,
+    )
+    .expect("helper says where it listens");
+    let url = line.trim().rsplit(' ').next().expect("url").to_string();
+    assert!(url.starts_with("https://127.0.0.3:"), "{line}");
+
+    let out = dir.path().join("m.jsonl");
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_canary"))
+        .args(["probe", "--bind", "127.0.0.2", "--no-system-resolver"])
+        .args(["--resolver", &lab.isp_resolver_addr().to_string()])
+        .args(["--ca-file", roots.to_str().expect("utf-8")])
+        .args(["--routable", lab.routable_cidr(), "--helper", &url])
+        .args(["--output", out.to_str().expect("utf-8")])
+        .args(urls(&lab, &["ok_https"]))
+        .output()
+        .expect("probe runs");
+    let _ = helper.kill();
+    let _ = helper.wait();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let m = &common::json_lines(&out)[0];
+    assert!(
+        m["test_keys"]["control_failure"].is_null(),
+        "{}",
+        m["test_keys"]["control_failure"]
+    );
+    assert_eq!(m["test_keys"]["blocking"], false);
+    assert_eq!(m["test_keys"]["accessible"], true);
+}
