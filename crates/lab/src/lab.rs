@@ -518,7 +518,7 @@ fn page(name: &str, index: usize, len: usize) -> Page {
         ("x-canary-site".to_owned(), name.to_owned()),
         ("x-canary-site-index".to_owned(), index.to_string()),
     ];
-    if index % 3 == 0 {
+    if index.is_multiple_of(3) {
         headers.push(("x-served-by".to_owned(), format!("lab-edge-{}", index % 7)));
     }
     Page {

@@ -52,7 +52,9 @@ fn plan(pair: u64) -> PairPlan {
     let h = mix(pair ^ 0xC0FFEE);
     if h % 100 < 7 {
         let from = mix(h) % DAYS;
-        let until = (mix(h ^ 1) % 2 == 0).then(|| from + 1 + mix(h ^ 2) % (DAYS - from));
+        let until = mix(h ^ 1)
+            .is_multiple_of(2)
+            .then(|| from + 1 + mix(h ^ 2) % (DAYS - from));
         PairPlan {
             censored_from: Some(from),
             censored_until: until,
@@ -155,7 +157,7 @@ fn synthetic(i: u64, n: u64, shuffled: bool) -> NewMeasurement {
             outcome,
             layer: layer.map(str::to_owned),
             kind: kind.map(str::to_owned),
-            confirmed: layer == Some("dns") && roll % 2 == 0,
+            confirmed: layer == Some("dns") && roll.is_multiple_of(2),
             fingerprint: (layer == Some("dns")).then(|| "dns_kh_viettel".to_owned()),
             explanation: format!("Synthetic verdict: {outcome}."),
             rules_fired: vec![format!("synthetic.{outcome}")],
