@@ -408,6 +408,17 @@ impl Store {
         country: &str,
         filters: &Filters,
     ) -> Result<CountrySummary, StoreError> {
+        Ok(self.country_page(country, filters).await?.0)
+    }
+
+    /// [`Store::country_summary`] and [`Store::blocked_now`] together, for
+    /// the country page: the blocked list the summary counts is computed
+    /// once, not twice.
+    pub async fn country_page(
+        &self,
+        country: &str,
+        filters: &Filters,
+    ) -> Result<(CountrySummary, Vec<BlockedSite>), StoreError> {
         check_filter("country", country)?;
         check_filters(filters)?;
         let w = Window::new(filters.from, filters.to);
@@ -474,14 +485,15 @@ impl Store {
             .map(|s| s.domain.as_str())
             .collect::<BTreeSet<_>>()
             .len() as u64;
-        Ok(CountrySummary {
+        let summary = CountrySummary {
             country: country.to_owned(),
             measurements,
             blocked_measurements,
             sites_tested: count(sites_tested),
             sites_blocked,
             networks,
-        })
+        };
+        Ok((summary, blocked))
     }
 
     /// A domain page's timeline: measurements per (UTC day, ASN, outcome,

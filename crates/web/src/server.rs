@@ -883,8 +883,7 @@ async fn country_page(
         let form = FilterForm::from_ctx(&ctx);
         let filters = form.filters()?;
         let store = &s.cfg.store;
-        let summary = store.country_summary(&cc, &filters).await?;
-        let blocked = store.blocked_now(&cc, &filters).await?;
+        let (summary, blocked) = store.country_page(&cc, &filters).await?;
         let series = store.blocked_share_series(&cc, &filters).await?;
         let chart = chart::share_chart(&series, lang);
         ctx.render(
