@@ -124,6 +124,8 @@
 pub mod accounts;
 mod error;
 mod queries;
+pub mod registry;
+pub mod social;
 mod store;
 mod types;
 

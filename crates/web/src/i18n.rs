@@ -20,18 +20,39 @@ pub enum Lang {
     Km,
 }
 
-/// The English catalog source.
+/// The English catalog source (the explorer's strings).
 pub const EN_JSON: &str = include_str!("../i18n/en.json");
-/// The Khmer catalog source.
+/// The Khmer catalog source (the explorer's strings).
 pub const KM_JSON: &str = include_str!("../i18n/km.json");
+
+/// Every English catalog part, by file: the explorer's, then one per UI
+/// area (registry, social media, reports). Keys are unique across parts.
+pub const EN_PARTS: &[(&str, &str)] = &[
+    ("en.json", EN_JSON),
+    ("registry.en.json", include_str!("../i18n/registry.en.json")),
+    ("social.en.json", include_str!("../i18n/social.en.json")),
+    ("report.en.json", include_str!("../i18n/report.en.json")),
+];
+/// Every Khmer catalog part, in the same order as [`EN_PARTS`].
+pub const KM_PARTS: &[(&str, &str)] = &[
+    ("km.json", KM_JSON),
+    ("registry.km.json", include_str!("../i18n/registry.km.json")),
+    ("social.km.json", include_str!("../i18n/social.km.json")),
+    ("report.km.json", include_str!("../i18n/report.km.json")),
+];
 
 /// A parsed catalog: key → text.
 pub type Catalog = BTreeMap<String, String>;
 
-fn parse(src: &str) -> Catalog {
-    // The catalogs are compiled in and checked by the tests; a broken one is
-    // a build defect, shown as empty rather than a panic at run time.
-    serde_json::from_str(src).unwrap_or_default()
+fn parse(parts: &[(&str, &str)]) -> Catalog {
+    // The catalogs are compiled in and checked by the tests; a broken part
+    // is a build defect, shown as empty rather than a panic at run time.
+    let mut out = Catalog::new();
+    for (_, src) in parts {
+        let part: Catalog = serde_json::from_str(src).unwrap_or_default();
+        out.extend(part);
+    }
+    out
 }
 
 impl Lang {
@@ -61,8 +82,8 @@ impl Lang {
         static EN: OnceLock<Catalog> = OnceLock::new();
         static KM: OnceLock<Catalog> = OnceLock::new();
         match self {
-            Lang::En => EN.get_or_init(|| parse(EN_JSON)),
-            Lang::Km => KM.get_or_init(|| parse(KM_JSON)),
+            Lang::En => EN.get_or_init(|| parse(EN_PARTS)),
+            Lang::Km => KM.get_or_init(|| parse(KM_PARTS)),
         }
     }
 

@@ -70,9 +70,13 @@ pub mod export;
 pub mod i18n;
 mod ratelimit;
 pub mod records;
+mod registry_ui;
+mod report_ui;
 mod server;
+mod social_ui;
 
 pub use error::WebError;
 pub use server::{
-    format_time, serve, AccessPolicy, ServerHandle, Stats, WebConfig, KHMER_FONT, TEMPLATES,
+    all_templates, format_time, serve, AccessPolicy, PdfRenderer, ServerHandle, Stats, WebConfig,
+    KHMER_FONT, TEMPLATES,
 };

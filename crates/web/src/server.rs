@@ -61,6 +61,17 @@ pub const TEMPLATES: [(&str, &str); 10] = [
     ("error.html", include_str!("../templates/error.html")),
 ];
 
+/// Every template: the explorer's ([`TEMPLATES`]) and those of the
+/// registry, social-media and report pages.
+pub fn all_templates() -> impl Iterator<Item = (&'static str, &'static str)> {
+    TEMPLATES
+        .iter()
+        .copied()
+        .chain(crate::registry_ui::TEMPLATES.iter().copied())
+        .chain(crate::social_ui::TEMPLATES.iter().copied())
+        .chain(crate::report_ui::TEMPLATES.iter().copied())
+}
+
 /// Who may read what. `None` means public; `Some(role)` means a logged-in
 /// user with at least that role. Administration always needs `admin`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -120,6 +131,35 @@ pub struct WebConfig {
     pub session_ttl: Duration,
     /// Longest time one request may take.
     pub request_timeout: Duration,
+    /// Keys that open the registry's sensitive fields. `None`: sensitive
+    /// fields stay sealed and every page shows them redacted.
+    pub registry_keys: Option<Arc<canary_registry::KeyRing>>,
+    /// Where uploaded evidence files are kept, content-addressed. `None`:
+    /// evidence uploads are refused.
+    pub evidence_dir: Option<std::path::PathBuf>,
+    /// Renders a report as PDF (the binary supplies typst with its `pdf`
+    /// feature). `None`: reports from the web UI are HTML only.
+    pub pdf: Option<PdfRenderer>,
+}
+
+/// A PDF renderer for reports, supplied by the binary so that this crate
+/// never compiles typst.
+#[derive(Clone)]
+pub struct PdfRenderer(
+    pub  Arc<
+        dyn Fn(
+                &canary_report::ReportData,
+                &canary_report::ReportOptions,
+            ) -> Result<Vec<u8>, canary_report::ReportError>
+            + Send
+            + Sync,
+    >,
+);
+
+impl std::fmt::Debug for PdfRenderer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PdfRenderer")
+    }
 }
 
 impl WebConfig {
@@ -144,6 +184,9 @@ impl WebConfig {
             password_params: PasswordParams::owasp(),
             session_ttl: Duration::from_secs(12 * 3600),
             request_timeout: Duration::from_secs(30),
+            registry_keys: None,
+            evidence_dir: None,
+            pdf: None,
         }
     }
 }
@@ -203,7 +246,7 @@ pub(crate) struct AppState {
     stats: Arc<Stats>,
 }
 
-type Shared = Arc<AppState>;
+pub(crate) type Shared = Arc<AppState>;
 
 /// Starts the server on `listener` and returns once it accepts
 /// connections. Every route, page and API is described in the crate docs.
@@ -281,6 +324,10 @@ fn router(state: Shared) -> Router {
         .route("/api/v1/events", get(api_events))
         .layer(DefaultBodyLimit::max(64 * 1024))
         .merge(submit)
+        // Each area sets its own body limit.
+        .merge(crate::registry_ui::routes())
+        .merge(crate::social_ui::routes())
+        .merge(crate::report_ui::routes())
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(state.clone(), guard))
         .with_state(state)
@@ -334,7 +381,7 @@ fn env() -> Result<&'static Environment<'static>, WebError> {
     let built = ENV.get_or_init(|| {
         let mut env = Environment::new();
         env.set_undefined_behavior(UndefinedBehavior::Strict);
-        for (name, src) in TEMPLATES {
+        for (name, src) in all_templates() {
             env.add_template(name, src).map_err(|e| e.to_string())?;
         }
         Ok(env)

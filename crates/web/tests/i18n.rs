@@ -3,8 +3,8 @@
 
 use std::collections::BTreeSet;
 
-use canary_web::i18n::{Lang, EN_JSON, KM_JSON};
-use canary_web::TEMPLATES;
+use canary_web::all_templates;
+use canary_web::i18n::{Lang, EN_PARTS, KM_PARTS};
 
 fn keys(src: &str) -> BTreeSet<String> {
     let v: serde_json::Map<String, serde_json::Value> = serde_json::from_str(src).unwrap();
@@ -16,10 +16,21 @@ fn keys(src: &str) -> BTreeSet<String> {
     v.keys().cloned().collect()
 }
 
+/// The keys of every part of a catalog; a key defined in two parts fails.
+fn all_keys(parts: &[(&str, &str)]) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    for (file, src) in parts {
+        for k in keys(src) {
+            assert!(out.insert(k.clone()), "{file}: key {k} is defined twice");
+        }
+    }
+    out
+}
+
 #[test]
 fn english_and_khmer_catalogs_have_the_same_keys() {
-    let en = keys(EN_JSON);
-    let km = keys(KM_JSON);
+    let en = all_keys(EN_PARTS);
+    let km = all_keys(KM_PARTS);
     let only_en: Vec<_> = en.difference(&km).collect();
     let only_km: Vec<_> = km.difference(&en).collect();
     assert!(
@@ -116,7 +127,7 @@ fn templates_show_no_text_outside_the_catalog() {
             .iter()
             .all(|w| ["AS", "HTTP", "SNI", "B", "JSON", "doctype", "html"].contains(w))
     };
-    for (name, src) in TEMPLATES {
+    for (name, src) in all_templates() {
         for t in visible_text(src) {
             assert!(
                 allowed(&t),
@@ -128,8 +139,8 @@ fn templates_show_no_text_outside_the_catalog() {
 
 #[test]
 fn every_catalog_key_used_by_a_template_exists() {
-    let en = keys(EN_JSON);
-    for (name, src) in TEMPLATES {
+    let en = all_keys(EN_PARTS);
+    for (name, src) in all_templates() {
         let mut rest = src;
         while let Some(i) = rest.find("tr.") {
             let tail = &rest[i + 3..];

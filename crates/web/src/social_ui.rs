@@ -1,0 +1,13 @@
+//! The social-media panel: service reachability per ISP and restricted pages/accounts.
+
+use axum::Router;
+
+use crate::server::Shared;
+
+/// This area's templates, by name.
+pub(crate) const TEMPLATES: &[(&str, &str)] = &[];
+
+/// This area's routes (each sets its own body limit).
+pub(crate) fn routes() -> Router<Shared> {
+    Router::new()
+}
