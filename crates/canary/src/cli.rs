@@ -67,8 +67,8 @@ pub enum Command {
     ///
     /// Website figures come from the database (see `canary import` and
     /// `canary serve`), incidents, laws and UN recommendations from the
-    /// registry (the built-in Cambodia seed unless --registry names a JSON
-    /// export). Every figure links to the query that produced it; only
+    /// registry kept in the same database (`canary seed kh` loads the
+    /// Cambodia dataset; --registry seed|FILE.json reads another). Every figure links to the query that produced it; only
     /// published records enter a public report.
     #[command(
         after_help = "Examples:\n  canary report --country KH --from 2023-01-01 --to 2023-12-31 --output kh-2023.html\n  canary report --country KH --from 2023-01-01 --to 2023-12-31 --lang km --format pdf --output kh-2023-km.pdf\n  canary report --country KH --from 2019-01-01 --to 2024-12-31 --template upr --word-limit 5630 --output upr.html"
@@ -558,8 +558,9 @@ pub struct ReportArgs {
     #[arg(long, value_name = "URL")]
     pub api_base: Option<String>,
 
-    /// The registry: `seed` (the built-in Cambodia dataset) or a JSON export.
-    #[arg(long, value_name = "SOURCE", default_value = "seed")]
+    /// The registry: `store` (the one kept in --database, see `canary seed`),
+    /// `seed` (the built-in Cambodia dataset) or a JSON export file.
+    #[arg(long, value_name = "SOURCE", default_value = "store")]
     pub registry: String,
 
     /// The database: a SQLite file or a postgres:// URL.
