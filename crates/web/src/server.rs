@@ -238,7 +238,7 @@ impl ServerHandle {
 }
 
 pub(crate) struct AppState {
-    cfg: WebConfig,
+    pub(crate) cfg: WebConfig,
     limiter: RateLimiter,
     hasher: SourceHasher,
     throttle: LoginThrottle,
@@ -395,13 +395,13 @@ fn env() -> Result<&'static Environment<'static>, WebError> {
 
 /// Who is asking, in which language, with which CSRF token.
 pub(crate) struct Ctx {
-    lang: Lang,
+    pub(crate) lang: Lang,
     /// `?lang=` was given: remember it in a cookie.
     lang_from_query: bool,
-    user: Option<User>,
+    pub(crate) user: Option<User>,
     session_hash: Option<String>,
     /// The session's CSRF token, or the pre-session cookie's.
-    csrf: Option<String>,
+    pub(crate) csrf: Option<String>,
     /// A fresh pre-session CSRF token to set as a cookie.
     new_csrf: Option<String>,
     path: String,
@@ -525,7 +525,7 @@ impl Ctx {
     }
 
     /// Refuses unless the policy lets this visitor in.
-    fn require(&self, min: Option<Role>) -> Result<(), Fail> {
+    pub(crate) fn require(&self, min: Option<Role>) -> Result<(), Fail> {
         let Some(min) = min else { return Ok(()) };
         match self.role() {
             None => Err(Fail::new(StatusCode::UNAUTHORIZED, "error_login_required")),
@@ -534,7 +534,7 @@ impl Ctx {
         }
     }
 
-    fn query(&self, key: &str) -> Option<&str> {
+    pub(crate) fn query(&self, key: &str) -> Option<&str> {
         self.query
             .iter()
             .find(|(k, _)| k == key)
@@ -542,7 +542,7 @@ impl Ctx {
             .filter(|v| !v.is_empty())
     }
 
-    fn check_csrf(&self, submitted: &str) -> Result<(), Fail> {
+    pub(crate) fn check_csrf(&self, submitted: &str) -> Result<(), Fail> {
         match &self.csrf {
             Some(expected) if self.new_csrf.is_none() && tokens_equal(expected, submitted) => {
                 Ok(())
@@ -553,7 +553,7 @@ impl Ctx {
 
     /// Sets the language cookie (after `?lang=`) and the pre-session CSRF
     /// cookie (first visit) on a response.
-    fn finish(&self, mut resp: Response) -> Response {
+    pub(crate) fn finish(&self, mut resp: Response) -> Response {
         if self.lang_from_query {
             let c = format!(
                 "canary_lang={}; Path=/; Max-Age=31536000; SameSite=Lax{}",
@@ -573,7 +573,7 @@ impl Ctx {
         resp
     }
 
-    fn render(&self, template: &str, extra: Value) -> Result<Response, Fail> {
+    pub(crate) fn render(&self, template: &str, extra: Value) -> Result<Response, Fail> {
         let html =
             render_html(self, template, extra).map_err(|e| Fail::internal(e).html(self.lang))?;
         Ok(self.finish(html_response(StatusCode::OK, html)))
@@ -649,7 +649,7 @@ pub(crate) struct Fail {
 }
 
 impl Fail {
-    fn new(status: StatusCode, message: &'static str) -> Self {
+    pub(crate) fn new(status: StatusCode, message: &'static str) -> Self {
         Fail {
             status,
             message,
@@ -657,20 +657,20 @@ impl Fail {
             lang: None,
         }
     }
-    fn bad(detail: impl Into<String>) -> Self {
+    pub(crate) fn bad(detail: impl Into<String>) -> Self {
         Fail {
             detail: Some(detail.into()),
             ..Fail::new(StatusCode::BAD_REQUEST, "error_bad_request")
         }
     }
-    fn not_found() -> Self {
+    pub(crate) fn not_found() -> Self {
         Fail::new(StatusCode::NOT_FOUND, "error_not_found")
     }
-    fn internal(e: WebError) -> Self {
+    pub(crate) fn internal(e: WebError) -> Self {
         error!(error = %e, "internal error");
         Fail::new(StatusCode::INTERNAL_SERVER_ERROR, "error_internal")
     }
-    fn html(mut self, lang: Lang) -> Self {
+    pub(crate) fn html(mut self, lang: Lang) -> Self {
         self.lang = Some(lang);
         self
     }
@@ -755,7 +755,7 @@ fn parse_country(cc: &str) -> Result<String, Fail> {
     }
 }
 
-fn parse_domain(d: &str) -> Result<String, Fail> {
+pub(crate) fn parse_domain(d: &str) -> Result<String, Fail> {
     let d = d.trim_end_matches('.').to_ascii_lowercase();
     let ok = !d.is_empty()
         && d.len() <= 253
