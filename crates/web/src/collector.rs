@@ -3,12 +3,36 @@
 //!
 //! A submission is one JSON measurement, or JSONL (one per line). Each is
 //! checked in this order, and the first problem refuses the submission
-//! with its reason (nothing is stored): JSON syntax; `web_connectivity`
-//! only; `probe_ip` scrubbed (the submitter-declared address is replaced by
-//! `127.0.0.1` everywhere it appears as a string value); the model's
-//! schema checks ([`canary_model::Measurement::validate`]); the verdict is
-//! then recomputed from the raw records by `canary-analysis` — the
-//! submitter's own `blocking`/`accessible` are never used.
+//! with its reason (nothing is stored): JSON syntax; a supported test
+//! ([`SUPPORTED_TESTS`]: `web_connectivity`, the four messaging tests
+//! `facebook_messenger`, `whatsapp`, `telegram`, `signal`, and Canary's
+//! restricted-page check `canary_account_check`); `probe_ip` scrubbed (the
+//! submitter-declared address is replaced by `127.0.0.1` everywhere it
+//! appears as a string value); the model's schema checks
+//! ([`canary_model::Measurement::validate`]) and the test's own (records
+//! are lists, at least one network record, an account check names its
+//! platform and page); the verdict is then recomputed from the raw records
+//! — by `canary-analysis` for web connectivity, by `canary-social` for the
+//! others — and the submitter's own verdict keys (`blocking`,
+//! `telegram_tcp_blocking`, `account_status`, `x_canary`…) are never used.
+//!
+//! ## What a social measurement is judged against
+//!
+//! OONI's measurements (no endpoint tags) are judged against the real
+//! services' endpoints ([`canary_social::Endpoints::default`]). Canary's
+//! probe tags every record with the endpoint it measured
+//! (`endpoint=<name>`), so its measurements are judged against the
+//! endpoints their records name (the real ones, or a lab's stand-ins):
+//! what was measured is data, how it is judged is the server's rules
+//! (Facebook's AS is always AS32934). An account check is re-classified
+//! from the probe's own records (status, final URL, title and body of the
+//! page) and the control's view, with Canary's built-in restriction
+//! fingerprints.
+//!
+//! [`store_submission`] stores what [`prepare_submission`] returns:
+//! web-connectivity measurements in one transaction, social ones in
+//! another, each committed before it returns (a failure between the two
+//! leaves the first committed; a retry is idempotent).
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -16,9 +40,22 @@ use std::net::IpAddr;
 use canary_analysis::fingerprints::FingerprintDb;
 use canary_analysis::verdict::{analyse_web_connectivity, Context, Verdict};
 use canary_model::Measurement;
-use canary_store::{domain_of, NewMeasurement, Outcome, StoredVerdict};
+use canary_store::social::{NewSocialMeasurement, ACCOUNT_TEST_NAME};
+use canary_store::{
+    domain_of, InsertReport, NewMeasurement, Outcome, Store, StoreError, StoredVerdict,
+};
 use serde::Serialize;
 use serde_json::Value;
+
+/// Every `test_name` the collector accepts.
+pub const SUPPORTED_TESTS: [&str; 6] = [
+    "web_connectivity",
+    "facebook_messenger",
+    "whatsapp",
+    "telegram",
+    "signal",
+    ACCOUNT_TEST_NAME,
+];
 
 /// The scrubbed address.
 pub const SCRUBBED_IP: &str = "127.0.0.1";
@@ -40,7 +77,7 @@ pub struct Refusal {
 }
 
 impl Refusal {
-    fn new(status: u16, error: &'static str, reason: impl Into<String>) -> Self {
+    pub(crate) fn new(status: u16, error: &'static str, reason: impl Into<String>) -> Self {
         Refusal {
             status,
             error,
@@ -172,8 +209,27 @@ pub struct Prepare<'a> {
     pub max_batch: usize,
 }
 
+/// One measurement ready to store: web connectivity or social.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Prepared {
+    /// `web_connectivity`, with its recomputed verdict.
+    Web(NewMeasurement),
+    /// A messaging test or an account check, with its recomputed verdict.
+    Social(NewSocialMeasurement),
+}
+
+impl Prepared {
+    /// The measurement's id.
+    pub fn id(&self) -> &str {
+        match self {
+            Prepared::Web(m) => &m.id,
+            Prepared::Social(m) => &m.id,
+        }
+    }
+}
+
 /// Parses, scrubs, validates and analyses one measurement.
-pub fn prepare_one(raw: &[u8], p: &Prepare<'_>) -> Result<NewMeasurement, Refusal> {
+pub fn prepare_one(raw: &[u8], p: &Prepare<'_>) -> Result<Prepared, Refusal> {
     let scrubbed = scrub(raw)?;
     let m = Measurement::from_slice(&scrubbed).map_err(|e| {
         Refusal::new(
@@ -182,13 +238,14 @@ pub fn prepare_one(raw: &[u8], p: &Prepare<'_>) -> Result<NewMeasurement, Refusa
             format!("not an OONI measurement: {e}"),
         )
     })?;
-    if m.test_name() != "web_connectivity" {
+    if !SUPPORTED_TESTS.contains(&m.test_name()) {
         return Err(Refusal::new(
             422,
             "unsupported_test",
             format!(
-                "test_name {:?}: this collector accepts web_connectivity only",
-                m.test_name()
+                "test_name {:?}: this collector accepts {}",
+                m.test_name(),
+                SUPPORTED_TESTS.join(", ")
             ),
         ));
     }
@@ -196,6 +253,12 @@ pub fn prepare_one(raw: &[u8], p: &Prepare<'_>) -> Result<NewMeasurement, Refusa
     if !issues.is_empty() {
         let reasons: Vec<String> = issues.iter().take(10).map(|i| i.to_string()).collect();
         return Err(Refusal::new(422, "invalid_measurement", reasons.join("; ")));
+    }
+    if m.test_name() != "web_connectivity" {
+        let verdict = social::analyse(&m)?;
+        return NewSocialMeasurement::from_measurement(&m, &scrubbed, verdict)
+            .map(Prepared::Social)
+            .map_err(|e| Refusal::new(422, "invalid_measurement", e.to_string()));
     }
     let Some(tk) = m.web_connectivity() else {
         return Err(Refusal::new(
@@ -218,12 +281,42 @@ pub fn prepare_one(raw: &[u8], p: &Prepare<'_>) -> Result<NewMeasurement, Refusa
         .and_then(domain_of)
         .and_then(|d| p.categories.get(&d).cloned());
     NewMeasurement::from_measurement(&m, &scrubbed, category, verdict)
+        .map(Prepared::Web)
         .map_err(|e| Refusal::new(422, "invalid_measurement", e.to_string()))
+}
+
+/// Stores a prepared submission: web-connectivity measurements in one
+/// transaction, social ones in another, each committed before returning.
+/// The report adds both.
+pub async fn store_submission(
+    store: &Store,
+    batch: &[Prepared],
+) -> Result<InsertReport, StoreError> {
+    let mut web = Vec::new();
+    let mut social = Vec::new();
+    for m in batch {
+        match m {
+            Prepared::Web(w) => web.push(w.clone()),
+            Prepared::Social(s) => social.push(s.clone()),
+        }
+    }
+    let mut report = InsertReport::default();
+    if !web.is_empty() {
+        let r = store.insert_batch(&web).await?;
+        report.inserted += r.inserted;
+        report.duplicates += r.duplicates;
+    }
+    if !social.is_empty() {
+        let r = store.insert_social_batch(&social).await?;
+        report.inserted += r.inserted;
+        report.duplicates += r.duplicates;
+    }
+    Ok(report)
 }
 
 /// Splits a submission into measurements: one JSON document, or JSONL.
 /// All or nothing: the first bad line refuses the whole submission.
-pub fn prepare_submission(body: &[u8], p: &Prepare<'_>) -> Result<Vec<NewMeasurement>, Refusal> {
+pub fn prepare_submission(body: &[u8], p: &Prepare<'_>) -> Result<Vec<Prepared>, Refusal> {
     let text_start = body.iter().position(|b| !b.is_ascii_whitespace());
     let Some(start) = text_start else {
         return Err(Refusal::new(400, "empty", "the submission is empty"));
@@ -260,6 +353,522 @@ pub fn prepare_submission(body: &[u8], p: &Prepare<'_>) -> Result<Vec<NewMeasure
         .into_iter()
         .map(|(n, line)| prepare_one(line, p).map_err(|r| r.at(Some(n))))
         .collect()
+}
+
+/// Server-side verdicts of the social tests (see the module docs).
+mod social {
+    use std::net::SocketAddr;
+    use std::sync::OnceLock;
+
+    use canary_model::{Body, Measurement};
+    use canary_social::endpoints::{
+        facebook_builtin_asn_db, FacebookEndpoints, FacebookService, HostPorts, SignalEndpoints,
+        TelegramEndpoints, WhatsappEndpoints, FACEBOOK_ASN,
+    };
+    use canary_social::records::{has_endpoint, Records, ENDPOINT_TAG, MAX_RECORDS};
+    use canary_social::restriction::{self, AccountStatus, AccountVerdict, Fingerprints, PageView};
+    use canary_social::{Endpoints, SocialVerdict};
+    use canary_store::social::{
+        AccountResult, EndpointResult, PageSeen, SocialVerdictRow, ACCOUNT_TEST_NAME,
+    };
+    use canary_store::Outcome;
+    use serde::Serialize;
+    use serde_json::{Map, Value};
+
+    use super::Refusal;
+
+    /// The rules version stored with social verdicts.
+    pub const RULES_VERSION: &str = "canary-social/1";
+    /// Longest text kept from a submitted field (titles, URLs, reasons).
+    const MAX_TEXT: usize = 2048;
+    /// Most endpoints taken from one measurement's tags.
+    const MAX_TAGGED: usize = 256;
+
+    fn invalid(reason: impl Into<String>) -> Refusal {
+        Refusal::new(422, "invalid_measurement", reason)
+    }
+
+    fn clip(s: &str) -> String {
+        s.chars().take(MAX_TEXT).collect()
+    }
+
+    fn text<T: Serialize>(x: &T) -> Option<String> {
+        serde_json::to_value(x)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+    }
+
+    fn outcome(o: canary_social::Outcome) -> Outcome {
+        match o {
+            canary_social::Outcome::Ok => Outcome::Ok,
+            canary_social::Outcome::Blocked => Outcome::Blocked,
+            canary_social::Outcome::Down => Outcome::Down,
+            canary_social::Outcome::Unknown => Outcome::Unknown,
+        }
+    }
+
+    fn defaults() -> &'static Endpoints {
+        static E: OnceLock<Endpoints> = OnceLock::new();
+        E.get_or_init(Endpoints::default)
+    }
+
+    fn fingerprints() -> &'static Fingerprints {
+        static F: OnceLock<Fingerprints> = OnceLock::new();
+        F.get_or_init(Fingerprints::builtin)
+    }
+
+    fn asn_db() -> &'static canary_ipinfo::AsnDb {
+        static D: OnceLock<canary_ipinfo::AsnDb> = OnceLock::new();
+        D.get_or_init(facebook_builtin_asn_db)
+    }
+
+    fn tag(tags: &[String]) -> Option<&str> {
+        tags.iter().find_map(|t| t.strip_prefix(ENDPOINT_TAG))
+    }
+
+    fn push_unique(list: &mut Vec<String>, item: &str) {
+        if list.len() < MAX_TAGGED && !list.iter().any(|x| x == item) {
+            list.push(item.to_owned());
+        }
+    }
+
+    /// The URL first requested for `endpoint` (requests are newest first).
+    fn first_url(r: &Records, endpoint: &str) -> Option<String> {
+        r.requests
+            .iter()
+            .rev()
+            .find(|q| has_endpoint(&q.tags, endpoint))
+            .and_then(|q| q.url.clone())
+    }
+
+    /// The checks every social measurement passes: test keys are an
+    /// object, record lists are lists (bounded), and a messaging test has
+    /// at least one network record.
+    fn test_keys(m: &Measurement) -> Result<&Value, Refusal> {
+        let keys = m
+            .test_keys
+            .get()
+            .and_then(|k| k.as_other())
+            .filter(|k| k.is_object())
+            .ok_or_else(|| invalid("test_keys must be a JSON object"))?;
+        let mut records = 0;
+        for list in ["queries", "tcp_connect", "tls_handshakes", "requests"] {
+            match keys.get(list) {
+                None | Some(Value::Null) => {}
+                Some(Value::Array(a)) if a.len() <= MAX_RECORDS => records += a.len(),
+                Some(Value::Array(a)) => {
+                    return Err(invalid(format!(
+                        "test_keys.{list}: {} records, at most {MAX_RECORDS}",
+                        a.len()
+                    )))
+                }
+                Some(_) => return Err(invalid(format!("test_keys.{list} must be a list"))),
+            }
+        }
+        if records == 0 {
+            return Err(invalid(format!(
+                "{}: no network records (queries, tcp_connect, tls_handshakes, requests): nothing to judge",
+                m.test_name()
+            )));
+        }
+        Ok(keys)
+    }
+
+    fn facebook_endpoints(r: &Records) -> FacebookEndpoints {
+        if !r.tagged() {
+            return defaults().facebook.clone();
+        }
+        let mut services: Vec<FacebookService> = Vec::new();
+        for q in &r.queries {
+            if let Some(key) = tag(&q.tags) {
+                if services.len() < MAX_TAGGED && !services.iter().any(|s| s.key == key) {
+                    services.push(FacebookService {
+                        key: key.to_owned(),
+                        host: q.hostname.clone(),
+                        port: None,
+                    });
+                }
+            }
+        }
+        for t in &r.tcp {
+            if let Some(key) = tag(&t.tags) {
+                if let Some(s) = services.iter_mut().find(|s| s.key == key) {
+                    s.port.get_or_insert(t.port);
+                }
+            }
+        }
+        FacebookEndpoints {
+            // The rule is the server's: Facebook's own AS, whatever was measured.
+            asn: FACEBOOK_ASN,
+            services,
+        }
+    }
+
+    fn whatsapp_endpoints(r: &Records) -> WhatsappEndpoints {
+        use canary_social::whatsapp::{REGISTRATION, WEB};
+        let d = &defaults().whatsapp;
+        if !r.tagged() {
+            return d.clone();
+        }
+        let mut hosts: Vec<String> = Vec::new();
+        let chat = |t: &str| t != REGISTRATION && t != WEB;
+        for q in &r.queries {
+            if let Some(t) = tag(&q.tags).filter(|t| chat(t)) {
+                push_unique(&mut hosts, t);
+            }
+        }
+        for t in &r.tcp {
+            if let Some(t) = tag(&t.tags).filter(|t| chat(t)) {
+                push_unique(&mut hosts, t);
+            }
+        }
+        let endpoints = hosts
+            .into_iter()
+            .map(|host| {
+                let mut ports: Vec<u16> = Vec::new();
+                for t in r.tcp.iter().filter(|t| has_endpoint(&t.tags, &host)) {
+                    if !ports.contains(&t.port) {
+                        ports.push(t.port);
+                    }
+                }
+                HostPorts { host, ports }
+            })
+            .collect();
+        WhatsappEndpoints {
+            endpoints,
+            registration_url: first_url(r, REGISTRATION)
+                .unwrap_or_else(|| d.registration_url.clone()),
+            web_url: first_url(r, WEB).unwrap_or_else(|| d.web_url.clone()),
+        }
+    }
+
+    fn telegram_endpoints(r: &Records) -> TelegramEndpoints {
+        let d = &defaults().telegram;
+        if !r.tagged() {
+            return d.clone();
+        }
+        let mut dcs: Vec<HostPorts> = Vec::new();
+        let tags = r
+            .tcp
+            .iter()
+            .map(|t| &t.tags)
+            .chain(r.requests.iter().map(|q| &q.tags));
+        for tags in tags {
+            let Some(addr) = tag(tags).and_then(|t| t.parse::<SocketAddr>().ok()) else {
+                continue;
+            };
+            let host = addr.ip().to_string();
+            if let Some(dc) = dcs.iter_mut().find(|d| d.host == host) {
+                if !dc.ports.contains(&addr.port()) {
+                    dc.ports.push(addr.port());
+                }
+            } else if dcs.len() < MAX_TAGGED {
+                dcs.push(HostPorts {
+                    host,
+                    ports: vec![addr.port()],
+                });
+            }
+        }
+        TelegramEndpoints {
+            datacenters: dcs,
+            web_url: first_url(r, canary_social::telegram::WEB)
+                .unwrap_or_else(|| d.web_url.clone()),
+        }
+    }
+
+    fn signal_endpoints(r: &Records) -> SignalEndpoints {
+        let d = &defaults().signal;
+        if !r.tagged() {
+            return d.clone();
+        }
+        let mut urls: Vec<String> = Vec::new();
+        let tags = r
+            .requests
+            .iter()
+            .rev()
+            .map(|q| &q.tags)
+            .chain(r.queries.iter().map(|q| &q.tags))
+            .chain(r.tcp.iter().map(|t| &t.tags))
+            .chain(r.tls.iter().map(|t| &t.tags));
+        for tags in tags {
+            if let Some(t) = tag(tags).filter(|t| url::Url::parse(t).is_ok()) {
+                push_unique(&mut urls, t);
+            }
+        }
+        let uptime_host = r
+            .queries
+            .iter()
+            .find(|q| has_endpoint(&q.tags, "uptime"))
+            .map(|q| q.hostname.clone())
+            .unwrap_or_else(|| d.uptime_host.clone());
+        SignalEndpoints {
+            urls,
+            uptime_host,
+            ca_pem: None,
+        }
+    }
+
+    /// OONI's keys of a typed result, without Canary's label and records.
+    fn ooni_keys<T: Serialize>(keys: &T) -> Map<String, Value> {
+        match serde_json::to_value(keys) {
+            Ok(Value::Object(mut m)) => {
+                m.remove("x_canary");
+                m
+            }
+            _ => Map::new(),
+        }
+    }
+
+    fn explain(test: &str, v: &SocialVerdict) -> String {
+        let blocked: Vec<&str> = v
+            .endpoints
+            .iter()
+            .filter(|e| e.outcome == canary_social::Outcome::Blocked)
+            .map(|e| e.endpoint.as_str())
+            .take(5)
+            .collect();
+        let layer = v.layer.as_ref().and_then(text).unwrap_or_default();
+        let kind = v.kind.as_ref().and_then(text).unwrap_or_default();
+        match v.outcome {
+            canary_social::Outcome::Ok => format!(
+                "{test}: every one of the {} endpoints measured was reached.",
+                v.endpoints.len()
+            ),
+            canary_social::Outcome::Blocked => format!(
+                "{test}: blocked at the {layer} layer ({kind}) on {}.",
+                clip(&blocked.join(", "))
+            ),
+            _ => format!("{test}: an endpoint failed ({layer} {kind}) in a way that does not show censorship."),
+        }
+    }
+
+    fn endpoints_of(v: &SocialVerdict) -> Vec<EndpointResult> {
+        v.endpoints
+            .iter()
+            .map(|e| EndpointResult {
+                endpoint: clip(&e.endpoint),
+                outcome: outcome(e.outcome),
+                layer: e.layer.as_ref().and_then(text),
+                kind: e.kind.as_ref().and_then(text),
+                failure: e.failure.as_deref().map(clip),
+            })
+            .collect()
+    }
+
+    fn is_true(keys: &Map<String, Value>, k: &str) -> bool {
+        keys.get(k) == Some(&Value::Bool(true))
+    }
+
+    fn is_blocked(keys: &Map<String, Value>, k: &str) -> bool {
+        keys.get(k).and_then(Value::as_str) == Some("blocked")
+    }
+
+    /// The recomputed verdict of a social measurement.
+    pub fn analyse(m: &Measurement) -> Result<SocialVerdictRow, Refusal> {
+        if m.test_name() == ACCOUNT_TEST_NAME {
+            return account(m);
+        }
+        let keys = test_keys(m)?;
+        let r = Records::from_test_keys(keys);
+        let test = m.test_name();
+        let (ooni, label) = match test {
+            "facebook_messenger" => {
+                let k = canary_social::facebook::analyse(&r, &facebook_endpoints(&r), asn_db());
+                (ooni_keys(&k), k.x_canary)
+            }
+            "whatsapp" => {
+                let k = canary_social::whatsapp::analyse(&r, &whatsapp_endpoints(&r));
+                (ooni_keys(&k), k.x_canary)
+            }
+            "telegram" => {
+                let k = canary_social::telegram::analyse(&r, &telegram_endpoints(&r));
+                (ooni_keys(&k), k.x_canary)
+            }
+            "signal" => {
+                let k = canary_social::signal::analyse(&r, &signal_endpoints(&r));
+                (ooni_keys(&k), k.x_canary)
+            }
+            other => {
+                return Err(Refusal::new(
+                    422,
+                    "unsupported_test",
+                    format!("test_name {other:?} is not a social test"),
+                ))
+            }
+        };
+        let Some(label) = label.filter(|l| !l.endpoints.is_empty()) else {
+            return Err(invalid(format!(
+                "{test}: none of the service's endpoints was measured"
+            )));
+        };
+        let ooni_blocked = match test {
+            "facebook_messenger" => {
+                is_true(&ooni, "facebook_dns_blocking") || is_true(&ooni, "facebook_tcp_blocking")
+            }
+            "whatsapp" => {
+                is_blocked(&ooni, "whatsapp_endpoints_status")
+                    || is_blocked(&ooni, "registration_server_status")
+                    || is_blocked(&ooni, "whatsapp_web_status")
+            }
+            "telegram" => {
+                is_true(&ooni, "telegram_http_blocking")
+                    || is_true(&ooni, "telegram_tcp_blocking")
+                    || is_blocked(&ooni, "telegram_web_status")
+            }
+            _ => is_blocked(&ooni, "signal_backend_status"),
+        };
+        Ok(SocialVerdictRow {
+            rules_version: RULES_VERSION.into(),
+            service: test.to_owned(),
+            outcome: outcome(label.outcome),
+            layer: label.layer.as_ref().and_then(text),
+            kind: label.kind.as_ref().and_then(text),
+            ooni_blocked: Some(ooni_blocked),
+            ooni_keys: ooni,
+            explanation: explain(test, &label),
+            endpoints: endpoints_of(&label),
+            account: None,
+        })
+    }
+
+    fn str_key(keys: &Value, k: &str) -> Option<String> {
+        keys.get(k)
+            .and_then(Value::as_str)
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(clip)
+    }
+
+    /// What the probe saw of the page, from its own records.
+    fn probe_view(keys: &Value, r: &Records, url: &str) -> PageView {
+        let tagged = r.tagged();
+        let target = r.target("page", url);
+        // The newest request of the page (OONI order: newest first), with its body.
+        let raw = keys
+            .get("requests")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .take(MAX_RECORDS)
+            .zip(&r.requests)
+            .find(|(_, q)| !tagged || has_endpoint(&q.tags, "page"));
+        let body = raw
+            .and_then(|(v, _)| v.get("response")?.get("body").cloned())
+            .and_then(|b| serde_json::from_value::<Body>(b).ok())
+            .and_then(|b| b.to_text_lossy().map(|t| t.into_owned()))
+            .unwrap_or_default();
+        PageView {
+            failure: target.failure.clone(),
+            failed_layer: target.layer,
+            status: target.status,
+            final_url: raw.and_then(|(_, q)| q.url.as_deref().map(clip)),
+            title: restriction::extract_title(&body),
+            body_sha256: None,
+            body,
+        }
+    }
+
+    fn seen(v: &PageView) -> PageSeen {
+        PageSeen {
+            failure: v.failure.as_deref().map(clip),
+            status: v.status,
+            final_url: v.final_url.as_deref().map(clip),
+            title: v.title.as_deref().map(clip),
+        }
+    }
+
+    fn account(m: &Measurement) -> Result<SocialVerdictRow, Refusal> {
+        let keys = m
+            .test_keys
+            .get()
+            .and_then(|k| k.as_other())
+            .filter(|k| k.is_object())
+            .ok_or_else(|| invalid("test_keys must be a JSON object"))?;
+        for list in ["queries", "tcp_connect", "tls_handshakes", "requests"] {
+            match keys.get(list) {
+                None | Some(Value::Null) => {}
+                Some(Value::Array(a)) if a.len() <= MAX_RECORDS => {}
+                Some(_) => {
+                    return Err(invalid(format!(
+                        "test_keys.{list} must be a list of at most {MAX_RECORDS} records"
+                    )))
+                }
+            }
+        }
+        let platform = str_key(keys, "platform")
+            .map(|p| p.to_ascii_lowercase())
+            .filter(|p| p.len() <= 64)
+            .ok_or_else(|| invalid("canary_account_check: test_keys.platform is missing"))?;
+        let url = m
+            .input_str()
+            .filter(|u| {
+                url::Url::parse(u)
+                    .is_ok_and(|p| matches!(p.scheme(), "http" | "https") && p.host_str().is_some())
+            })
+            .map(clip)
+            .ok_or_else(|| invalid("canary_account_check: input must be the page's http(s) URL"))?;
+        let r = Records::from_test_keys(keys);
+        let probe = probe_view(keys, &r, &url);
+        let control: Option<PageView> = keys
+            .get("control_view")
+            .filter(|v| v.is_object())
+            .map(|v| serde_json::from_value(v.clone()))
+            .transpose()
+            .map_err(|e| invalid(format!("canary_account_check: control_view: {e}")))?;
+        let v: AccountVerdict =
+            restriction::classify(&platform, Some(&probe), control.as_ref(), fingerprints());
+        let status = text(&v.status).unwrap_or_else(|| "unknown".into());
+        let (outcome, kind) = match v.status {
+            AccountStatus::Reachable => (Outcome::Ok, None),
+            AccountStatus::NetworkBlocked => (Outcome::Blocked, v.kind.as_ref().and_then(text)),
+            // Not the network: the platform's notice. Unavailable in the
+            // country all the same; the status says who did it.
+            AccountStatus::PlatformRestricted => {
+                (Outcome::Blocked, Some("platform_restriction".to_owned()))
+            }
+            AccountStatus::Down => (Outcome::Down, None),
+            AccountStatus::Unknown => (Outcome::Unknown, None),
+        };
+        let mut ooni = Map::new();
+        ooni.insert("account_status".into(), Value::String(status.clone()));
+        ooni.insert(
+            "restriction_fingerprint".into(),
+            v.fingerprint.clone().map_or(Value::Null, Value::String),
+        );
+        let control_seen = match &control {
+            Some(c) => seen(c),
+            None => PageSeen {
+                failure: str_key(keys, "control_failure")
+                    .or_else(|| Some("no control view".into())),
+                ..PageSeen::default()
+            },
+        };
+        let layer = v.layer.as_ref().and_then(text);
+        Ok(SocialVerdictRow {
+            rules_version: RULES_VERSION.into(),
+            service: platform.clone(),
+            outcome,
+            layer: layer.clone(),
+            kind: kind.clone(),
+            ooni_blocked: None,
+            ooni_keys: ooni,
+            explanation: clip(&v.reason),
+            endpoints: Vec::new(),
+            account: Some(AccountResult {
+                platform,
+                url,
+                owner: str_key(keys, "owner"),
+                category: str_key(keys, "category"),
+                status,
+                fingerprint: v.fingerprint.as_deref().map(clip),
+                layer,
+                kind: v.kind.as_ref().and_then(text),
+                reason: clip(&v.reason),
+                probe: seen(&probe),
+                control: control_seen,
+            }),
+        })
+    }
 }
 
 #[cfg(test)]

@@ -738,14 +738,14 @@ async fn not_found(headers: HeaderMap) -> Response {
 
 /// Query parameters of the explorer and API views.
 #[derive(Debug, Default, Clone, Serialize)]
-struct FilterForm {
+pub(crate) struct FilterForm {
     asn: Option<String>,
     category: Option<String>,
     from: Option<String>,
     to: Option<String>,
 }
 
-fn parse_country(cc: &str) -> Result<String, Fail> {
+pub(crate) fn parse_country(cc: &str) -> Result<String, Fail> {
     if cc.len() == 2 && cc.bytes().all(|b| b.is_ascii_alphabetic()) {
         Ok(cc.to_ascii_uppercase())
     } else {
@@ -778,7 +778,7 @@ fn parse_asn(s: &str) -> Result<u32, Fail> {
         .map_err(|_| Fail::bad("asn: a number such as 38623 or AS38623"))
 }
 
-fn parse_id(id: &str) -> Result<&str, Fail> {
+pub(crate) fn parse_id(id: &str) -> Result<&str, Fail> {
     let ok = !id.is_empty()
         && id.len() <= 256
         && id
@@ -810,7 +810,7 @@ fn parse_day(what: &str, s: &str) -> Result<Date, Fail> {
 }
 
 impl FilterForm {
-    fn from_ctx(ctx: &Ctx) -> FilterForm {
+    pub(crate) fn from_ctx(ctx: &Ctx) -> FilterForm {
         FilterForm {
             asn: ctx.query("asn").map(str::to_owned),
             category: ctx.query("category").map(str::to_owned),
@@ -819,7 +819,7 @@ impl FilterForm {
         }
     }
 
-    fn filters(&self) -> Result<Filters, Fail> {
+    pub(crate) fn filters(&self) -> Result<Filters, Fail> {
         let from = self
             .from
             .as_deref()
@@ -933,6 +933,7 @@ async fn country_page(
         let (summary, blocked) = store.country_page(&cc, &filters).await?;
         let series = store.blocked_share_series(&cc, &filters).await?;
         let chart = chart::share_chart(&series, lang);
+        let social = crate::social_ui::panel(store, &cc, &filters, lang).await?;
         ctx.render(
             "country.html",
             context! {
@@ -942,6 +943,7 @@ async fn country_page(
                 summary => Value::from_serialize(&summary),
                 blocked => Value::from_serialize(&blocked),
                 chart => Value::from_safe_string(chart),
+                social => social,
             },
         )
     };
@@ -1358,12 +1360,12 @@ async fn khmer_font(State(s): State<Shared>) -> Response {
 // --------------------------------------------------------------------- API
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Format {
+pub(crate) enum Format {
     Json,
     Csv,
 }
 
-fn format_of(ctx: &Ctx) -> Result<Format, Fail> {
+pub(crate) fn format_of(ctx: &Ctx) -> Result<Format, Fail> {
     match ctx.query("format") {
         None | Some("json") => Ok(Format::Json),
         Some("csv") => Ok(Format::Csv),
@@ -1371,7 +1373,11 @@ fn format_of(ctx: &Ctx) -> Result<Format, Fail> {
     }
 }
 
-fn table<T: Serialize>(format: Format, name: &str, rows: &[T]) -> Result<Response, Fail> {
+pub(crate) fn table<T: Serialize>(
+    format: Format,
+    name: &str,
+    rows: &[T],
+) -> Result<Response, Fail> {
     match format {
         Format::Json => Ok(axum::Json(rows).into_response()),
         Format::Csv => {
@@ -1642,8 +1648,8 @@ async fn submit(State(s): State<Shared>, ctx: Ctx, body: Body) -> Response {
             return Fail::internal(WebError::Config(format!("analysis task: {e}"))).into_response()
         }
     };
-    let ids: Vec<String> = batch.iter().map(|m| m.id.clone()).collect();
-    match s.cfg.store.insert_batch(&batch).await {
+    let ids: Vec<String> = batch.iter().map(|m| m.id().to_owned()).collect();
+    match crate::collector::store_submission(&s.cfg.store, &batch).await {
         Ok(report) => {
             s.stats
                 .submissions_stored

@@ -1,13 +1,284 @@
 //! The social-media panel: service reachability per ISP and restricted pages/accounts.
+//!
+//! The country page (`/country/{cc}`) ends with this panel, rendered on the
+//! server (no JavaScript), in English and Khmer:
+//!
+//! * **Messaging services on each network**: per service (Messenger,
+//!   WhatsApp, Telegram, Signal) × ISP, the latest state (Canary's outcome,
+//!   layer, kind and blocked endpoints; OONI's headline), since when it is
+//!   blocked, when it was last reached, and a per-day reachability strip
+//!   (inline SVG, one bar per UTC day: the share of measurements that
+//!   reached the service).
+//! * **Restricted pages and accounts**, in two tables that must not be
+//!   confused: **restricted by the platform** (the page came, but as the
+//!   platform's "not available in your country" notice: a legal demand to
+//!   the platform) and **blocked by the network** (the page never came
+//!   from inside while the control got it: the ISP). Each row says on which
+//!   network, since when (first and last day seen so), whether its latest
+//!   check still says so, and what each vantage saw.
+//!
+//! Every table is exported as JSON or CSV (`?format=csv`) by the API, with
+//! the filters of the country page (`asn`, `category`, `from`, `to`):
+//!
+//! | route | what |
+//! |---|---|
+//! | `GET /api/v1/countries/{cc}/social` | latest state per service × network ([`canary_store::social::ServiceState`]) |
+//! | `GET /api/v1/countries/{cc}/social/series` | per service × network × day ([`canary_store::social::ServiceDay`]) |
+//! | `GET /api/v1/countries/{cc}/restricted` | restricted pages ([`canary_store::social::RestrictedPage`]) |
+//! | `GET /api/v1/social/{id}/raw` | a social measurement's raw JSON |
 
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
 use axum::Router;
+use canary_store::social::{RestrictedPage, ServiceDay, ServiceState, SERVICE_TESTS};
+use canary_store::{Filters, Store};
+use minijinja::Value;
+use serde::Serialize;
 
-use crate::server::Shared;
+use crate::chart::escape;
+use crate::i18n::Lang;
+use crate::server::{format_of, parse_country, parse_id, table, Ctx, Fail, FilterForm, Shared};
 
 /// This area's templates, by name.
-pub(crate) const TEMPLATES: &[(&str, &str)] = &[];
+pub(crate) const TEMPLATES: &[(&str, &str)] = &[(
+    "social_panel.html",
+    include_str!("../templates/social_panel.html"),
+)];
 
 /// This area's routes (each sets its own body limit).
 pub(crate) fn routes() -> Router<Shared> {
     Router::new()
+        .route("/api/v1/countries/{cc}/social", get(api_social))
+        .route("/api/v1/countries/{cc}/social/series", get(api_series))
+        .route("/api/v1/countries/{cc}/restricted", get(api_restricted))
+        .route("/api/v1/social/{id}/raw", get(api_raw))
+        // GETs only: no body is read.
+        .layer(DefaultBodyLimit::max(1024))
+}
+
+/// One service × network line of the panel.
+#[derive(Debug, Serialize)]
+struct ServiceLine {
+    #[serde(flatten)]
+    state: ServiceState,
+    /// The per-day reachability strip (SVG).
+    strip: String,
+}
+
+/// One service with its networks.
+#[derive(Debug, Serialize)]
+struct ServiceGroup {
+    service: String,
+    lines: Vec<ServiceLine>,
+}
+
+/// What the panel shows.
+#[derive(Debug, Serialize)]
+struct Panel {
+    services: Vec<ServiceGroup>,
+    platform_restricted: Vec<RestrictedPage>,
+    network_blocked: Vec<RestrictedPage>,
+}
+
+fn day_label(d: time::Date) -> String {
+    format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
+}
+
+/// A per-day reachability strip: one bar per UTC day from the first to the
+/// last day of `days`, its height the share of measurements that reached
+/// the service, green when all did, red when none did, amber between; a
+/// day without measurements is a grey tick. Each bar has a `<title>` (day
+/// and counts) for screen readers and tooltips.
+pub fn reachability_strip(days: &[ServiceDay], lang: Lang) -> String {
+    const H: f64 = 24.0;
+    const BAR: f64 = 5.0;
+    const GAP: f64 = 1.0;
+    const MAX_DAYS: i64 = 366;
+    let mut s = String::new();
+    let (Some(first), Some(last)) = (days.first(), days.last()) else {
+        let _ = write!(s, "{}", escape(lang.t("chart_no_data")));
+        return s;
+    };
+    // At most a year: the latest days.
+    let span = (last.day - first.day).whole_days().clamp(0, MAX_DAYS - 1);
+    let start = last.day - time::Duration::days(span);
+    let n = span + 1;
+    let width = n as f64 * (BAR + GAP);
+    let label = escape(lang.t("social_strip_label"));
+    let _ = write!(
+        s,
+        r#"<svg class="strip" role="img" aria-label="{label}" viewBox="0 0 {width} {H}" width="{width}" height="{H}" xmlns="http://www.w3.org/2000/svg">"#
+    );
+    let by_day: BTreeMap<time::Date, &ServiceDay> = days.iter().map(|d| (d.day, d)).collect();
+    for i in 0..n {
+        let day = start + time::Duration::days(i);
+        let x = i as f64 * (BAR + GAP);
+        match by_day.get(&day) {
+            Some(d) => {
+                let share = d.share_reachable.clamp(0.0, 1.0);
+                let h = (share * H).max(2.0);
+                let colour = if d.reachable == d.measurements {
+                    "#2e7d32"
+                } else if d.reachable == 0 {
+                    "#c62828"
+                } else {
+                    "#f9a825"
+                };
+                let title = format!(
+                    "{}: {} / {} {}",
+                    day_label(day),
+                    d.reachable,
+                    d.measurements,
+                    lang.t("social_strip_reached")
+                );
+                let _ = write!(
+                    s,
+                    r#"<rect x="{x}" y="{y:.1}" width="{BAR}" height="{h:.1}" fill="{colour}"><title>{t}</title></rect>"#,
+                    y = H - h,
+                    t = escape(&title)
+                );
+            }
+            None => {
+                let _ = write!(
+                    s,
+                    r##"<rect x="{x}" y="{y}" width="{BAR}" height="1" fill="#bbb"/>"##,
+                    y = H - 1.0
+                );
+            }
+        }
+    }
+    s.push_str("</svg>");
+    s
+}
+
+/// The panel's data for the country page (`social` in `country.html`).
+pub(crate) async fn panel(
+    store: &Store,
+    cc: &str,
+    filters: &Filters,
+    lang: Lang,
+) -> Result<Value, Fail> {
+    let states = store.social_latest(cc, filters).await?;
+    let series = store.social_series(cc, filters).await?;
+    let restricted = store.restricted_pages(cc, filters).await?;
+    let mut days: BTreeMap<(String, u32), Vec<ServiceDay>> = BTreeMap::new();
+    for d in series {
+        days.entry((d.service.clone(), d.asn)).or_default().push(d);
+    }
+    let mut services: Vec<ServiceGroup> = Vec::new();
+    for state in states {
+        let strip = reachability_strip(
+            days.get(&(state.service.clone(), state.asn))
+                .map(Vec::as_slice)
+                .unwrap_or(&[]),
+            lang,
+        );
+        let line = ServiceLine { state, strip };
+        match services
+            .iter_mut()
+            .find(|g| g.service == line.state.service)
+        {
+            Some(g) => g.lines.push(line),
+            None => services.push(ServiceGroup {
+                service: line.state.service.clone(),
+                lines: vec![line],
+            }),
+        }
+    }
+    let rank = |s: &str| {
+        SERVICE_TESTS
+            .iter()
+            .position(|t| *t == s)
+            .unwrap_or(SERVICE_TESTS.len())
+    };
+    services.sort_by(|a, b| {
+        rank(&a.service)
+            .cmp(&rank(&b.service))
+            .then(a.service.cmp(&b.service))
+    });
+    let (platform_restricted, network_blocked): (Vec<_>, Vec<_>) = restricted
+        .into_iter()
+        .partition(|p| p.status == "platform_restricted");
+    Ok(Value::from_serialize(&Panel {
+        services,
+        platform_restricted,
+        network_blocked,
+    }))
+}
+
+async fn api_social(
+    State(s): State<Shared>,
+    ctx: Ctx,
+    Path(cc): Path<String>,
+) -> Result<Response, Fail> {
+    ctx.require(s.cfg.access.api)?;
+    let cc = parse_country(&cc)?;
+    let format = format_of(&ctx)?;
+    let filters = FilterForm::from_ctx(&ctx).filters()?;
+    let rows = s.cfg.store.social_latest(&cc, &filters).await?;
+    table(format, &format!("social-{cc}"), &rows)
+}
+
+async fn api_series(
+    State(s): State<Shared>,
+    ctx: Ctx,
+    Path(cc): Path<String>,
+) -> Result<Response, Fail> {
+    ctx.require(s.cfg.access.api)?;
+    let cc = parse_country(&cc)?;
+    let format = format_of(&ctx)?;
+    let filters = FilterForm::from_ctx(&ctx).filters()?;
+    let rows = s.cfg.store.social_series(&cc, &filters).await?;
+    table(format, &format!("social-series-{cc}"), &rows)
+}
+
+async fn api_restricted(
+    State(s): State<Shared>,
+    ctx: Ctx,
+    Path(cc): Path<String>,
+) -> Result<Response, Fail> {
+    ctx.require(s.cfg.access.api)?;
+    let cc = parse_country(&cc)?;
+    let format = format_of(&ctx)?;
+    let filters = FilterForm::from_ctx(&ctx).filters()?;
+    let mut rows = s.cfg.store.restricted_pages(&cc, &filters).await?;
+    if let Some(status) = ctx.query("status") {
+        if !matches!(status, "network_blocked" | "platform_restricted") {
+            return Err(Fail::bad("status: network_blocked or platform_restricted"));
+        }
+        rows.retain(|r| r.status == status);
+    }
+    table(format, &format!("restricted-{cc}"), &rows)
+}
+
+async fn api_raw(
+    State(s): State<Shared>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+) -> Result<Response, Fail> {
+    ctx.require(s.cfg.access.raw)?;
+    let id = parse_id(&id)?;
+    let Some(m) = s.cfg.store.social_measurement(id).await? else {
+        return Err(Fail::not_found());
+    };
+    let name = id.replace([':', '"', '\\', '/'], "_");
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                "application/json; charset=utf-8".to_owned(),
+            ),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}.json\""),
+            ),
+        ],
+        m.raw_json,
+    )
+        .into_response())
 }

@@ -142,7 +142,7 @@ async fn hostile_submissions_get_a_clear_4xx() {
     let mut c = Client::new(&server);
     let good = measurement("20241101000000.000004_KH_webconnectivity_ffff");
     let mut other_test = good.clone();
-    other_test["test_name"] = json!("telegram");
+    other_test["test_name"] = json!("dnscheck");
     let mut bad_cc = good.clone();
     bad_cc["probe_cc"] = json!("<script>");
     let mut no_time = good.clone();
