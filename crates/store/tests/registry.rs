@@ -1,0 +1,658 @@
+//! The registry in the store, on SQLite and PostgreSQL: what goes in comes
+//! back, nothing sensitive is written in clear, every change is versioned,
+//! stale writes are refused, chains never fork, and tampering with the
+//! database behind Canary's back is named item by item.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use canary_registry::evidence::{acquire, Acquisition};
+use canary_registry::{
+    io, seed, Actor, ActorKind, AuditAction, Citation, CustodyAction, Dataset, EntityType,
+    EvidenceItem, FieldKey, Incident, KeyRing, ObjectStore, Organisation, Principal, RecordMeta,
+    Role, SensitiveField,
+};
+use canary_store::registry::{
+    is_clear_sensitive, is_stale_version, Collection, Edit, Written, AUDIT_CHAIN,
+};
+use canary_store::Store;
+use common::Harness;
+use sqlx::Connection;
+use time::macros::datetime;
+use time::OffsetDateTime;
+
+const T0: OffsetDateTime = datetime!(2026-11-29 10:00 UTC);
+
+fn ring() -> KeyRing {
+    KeyRing::new(FieldKey::from_bytes(1, [7u8; 32]))
+}
+
+fn sealed_seed() -> Dataset {
+    let mut ds = seed::kh();
+    ds.seal_all(&ring()).unwrap();
+    ds
+}
+
+fn analyst() -> Principal {
+    Principal::user("u_dara", seed::SEED_ORG, Role::Analyst)
+}
+
+/// A fresh store on the same backend as `h`.
+async fn another(h: &Harness, name: &str) -> Harness {
+    if h.url.starts_with("postgres") {
+        Harness::postgres(name)
+            .await
+            .expect("PostgreSQL is configured")
+    } else {
+        Harness::sqlite().await
+    }
+}
+
+/// Runs raw SQL on the database, as someone with direct access would.
+async fn raw_sql(h: &Harness, statements: &[&str]) {
+    if h.url.starts_with("postgres") {
+        let mut c = sqlx::PgConnection::connect(&h.url).await.unwrap();
+        for s in statements {
+            sqlx::query(sqlx::AssertSqlSafe(s.to_string()))
+                .execute(&mut c)
+                .await
+                .unwrap_or_else(|e| panic!("{s}: {e}"));
+        }
+    } else {
+        let mut c = sqlx::SqliteConnection::connect(&h.url).await.unwrap();
+        for s in statements {
+            sqlx::query(sqlx::AssertSqlSafe(s.to_string()))
+                .execute(&mut c)
+                .await
+                .unwrap_or_else(|e| panic!("{s}: {e}"));
+        }
+    }
+}
+
+/// Drops the append-only triggers (an attacker with full access can).
+async fn drop_triggers(h: &Harness) {
+    if h.url.starts_with("postgres") {
+        raw_sql(
+            h,
+            &[
+                "DROP TRIGGER registry_custody_append_only ON registry_custody",
+                "DROP TRIGGER registry_audit_append_only ON registry_audit",
+                "DROP TRIGGER registry_versions_append_only ON registry_versions",
+            ],
+        )
+        .await;
+    } else {
+        raw_sql(
+            h,
+            &[
+                "DROP TRIGGER registry_custody_no_update",
+                "DROP TRIGGER registry_custody_no_delete",
+                "DROP TRIGGER registry_audit_no_update",
+                "DROP TRIGGER registry_audit_no_delete",
+            ],
+        )
+        .await;
+    }
+}
+
+async fn seed_org(store: &Store) {
+    let org = Organisation {
+        id: seed::SEED_ORG.into(),
+        name: "Seed".into(),
+        name_km: None,
+    };
+    store
+        .registry_put_row(&org, &Edit::new("u_admin", T0, "created"))
+        .await
+        .unwrap();
+}
+
+/// Stores an evidence item (its file in `objects`) with a chain of `n`
+/// events: acquired, then viewed ones.
+async fn evidence(store: &Store, objects: &ObjectStore, id: &str, n: usize) -> EvidenceItem {
+    let p = analyst();
+    let (item, first) = acquire(
+        objects,
+        format!("<html>{id}</html>").as_bytes(),
+        Acquisition {
+            id: id.into(),
+            by: &p,
+            at: T0,
+            media_type: "text/html".into(),
+            acquired_from: None,
+            method: "test".into(),
+        },
+    )
+    .unwrap();
+    store.registry_put_record(&item).await.unwrap();
+    let stored = store
+        .registry_custody_append(id, first.action, &first.actor, first.at, &first.details)
+        .await
+        .unwrap();
+    assert_eq!(stored, first, "the store chains like the registry crate");
+    for i in 1..n {
+        store
+            .registry_custody_append(id, CustodyAction::Viewed, "u_sok", T0, &format!("view {i}"))
+            .await
+            .unwrap();
+    }
+    item
+}
+
+// ---------------------------------------------------------------------
+
+async fn seed_round_trips_sealed_and_opens_to_the_seed(h: &Harness) {
+    let ds = sealed_seed();
+    let report = h.store.registry_import(&ds, "seed", T0).await.unwrap();
+    assert_eq!(report.changed() as usize, ds.len());
+    let loaded = h.store.registry_load().await.unwrap();
+    assert_eq!(loaded, ds, "what is loaded is what was imported, in order");
+    let mut opened = loaded;
+    opened.open_all(&ring()).unwrap();
+    assert_eq!(
+        opened,
+        seed::kh(),
+        "opening gives the seed's clear text back"
+    );
+    let wrong = KeyRing::new(FieldKey::from_bytes(1, [8u8; 32]));
+    let mut not_opened = h.store.registry_load().await.unwrap();
+    assert!(
+        not_opened.open_all(&wrong).is_err(),
+        "a wrong key opens nothing"
+    );
+    let report = h.store.registry_verify(None).await.unwrap();
+    assert!(report.is_ok(), "{:?}", report.problems);
+    assert_eq!(report.records as usize, ds.len() - ds.custody.len());
+}
+
+async fn importing_the_same_dataset_again_changes_nothing(h: &Harness) {
+    let ds = sealed_seed();
+    h.store.registry_import(&ds, "seed", T0).await.unwrap();
+    let again = h.store.registry_import(&ds, "seed", T0).await.unwrap();
+    assert_eq!(again.changed(), 0, "{again:?}");
+    // Sealing again gives new ciphertexts, but the same content.
+    let resealed = sealed_seed();
+    assert_ne!(resealed, ds);
+    let third = h
+        .store
+        .registry_import(&resealed, "seed", T0)
+        .await
+        .unwrap();
+    assert_eq!(third.changed(), 0, "{third:?}");
+    assert_eq!(
+        h.store.registry_load().await.unwrap(),
+        ds,
+        "first ciphertexts kept"
+    );
+    let audit = h.store.registry_audit(0, 100).await.unwrap();
+    assert_eq!(
+        audit.len(),
+        1,
+        "one import entry, for the import that changed something"
+    );
+    assert_eq!(audit[0].action, AuditAction::Import);
+}
+
+async fn a_newer_version_updates_the_record_and_adds_an_attributed_version(h: &Harness) {
+    let ds = sealed_seed();
+    h.store.registry_import(&ds, "seed", T0).await.unwrap();
+    let id = ds.incidents[0].meta.id.clone();
+    let mut inc: Incident = h.store.registry_record(&id).await.unwrap().unwrap();
+    let admin = Principal::user("u_admin", seed::SEED_ORG, Role::Admin);
+    inc.summary.push_str(" (updated)");
+    inc.meta.record_edit(&admin, T0, "summary updated").unwrap();
+    let n = inc.meta.version();
+    assert_eq!(
+        h.store.registry_put_record(&inc).await.unwrap(),
+        Written::Updated { version: n }
+    );
+    assert_eq!(
+        h.store.registry_put_record(&inc).await.unwrap(),
+        Written::Unchanged { version: n },
+        "writing the same version twice is a no-op"
+    );
+    let history = h
+        .store
+        .registry_history(Collection::Incidents, &id)
+        .await
+        .unwrap();
+    assert_eq!(history.len() as u32, n);
+    let last = history.last().unwrap();
+    assert_eq!(
+        (last.version, last.by.as_str(), last.summary.as_str()),
+        (n, "u_admin", "summary updated")
+    );
+    let body: Incident = serde_json::from_str(last.body.as_deref().unwrap()).unwrap();
+    assert_eq!(body, inc);
+    // The newer version also comes in through an import.
+    let mut newer = ds.clone();
+    newer.incidents[0] = inc.clone();
+    inc.meta.record_edit(&admin, T0, "second").unwrap();
+    newer.incidents[0] = inc.clone();
+    let r = h
+        .store
+        .registry_import(&newer, "u_admin", T0)
+        .await
+        .unwrap();
+    assert_eq!(r.collections["incidents"].updated, 1);
+    // The old dataset is now stale.
+    let err = h.store.registry_import(&ds, "seed", T0).await.unwrap_err();
+    assert!(is_stale_version(&err), "{err}");
+    let loaded: Incident = h.store.registry_record(&id).await.unwrap().unwrap();
+    assert_eq!(loaded, inc);
+    assert!(h.store.registry_verify(None).await.unwrap().is_ok());
+}
+
+async fn a_write_based_on_an_old_version_is_refused(h: &Harness) {
+    h.store
+        .registry_import(&sealed_seed(), "seed", T0)
+        .await
+        .unwrap();
+    let id = seed::kh().laws[0].meta.id.clone();
+    let admin = Principal::user("u_admin", seed::SEED_ORG, Role::Admin);
+    let loaded: canary_registry::Law = h.store.registry_record(&id).await.unwrap().unwrap();
+    let (mut mine, mut theirs) = (loaded.clone(), loaded.clone());
+    theirs.summary_en = Some("theirs".into());
+    theirs.meta.record_edit(&admin, T0, "theirs").unwrap();
+    h.store.registry_put_record(&theirs).await.unwrap();
+    mine.summary_en = Some("mine".into());
+    mine.meta.record_edit(&admin, T0, "mine").unwrap();
+    let err = h.store.registry_put_record(&mine).await.unwrap_err();
+    assert!(is_stale_version(&err), "{err}");
+    // Same version, different content without an edit: refused too.
+    let mut sneaky = theirs.clone();
+    sneaky.code = "X".into();
+    let err = h.store.registry_put_record(&sneaky).await.unwrap_err();
+    assert!(is_stale_version(&err), "{err}");
+    let stored: canary_registry::Law = h.store.registry_record(&id).await.unwrap().unwrap();
+    assert_eq!(stored, theirs);
+}
+
+fn witness(identity: Option<SensitiveField>) -> Actor {
+    let mut meta = RecordMeta::new(EntityType::Actor, "actr_witness_1", &analyst(), T0).unwrap();
+    meta.visibility = canary_registry::Visibility::Coalition;
+    Actor {
+        meta,
+        kind: ActorKind::Person,
+        name: "a witness".into(),
+        name_km: None,
+        description: None,
+        characteristics: vec![],
+        asn: None,
+        identity,
+        contact: None,
+    }
+}
+
+async fn a_sensitive_field_in_clear_is_never_written(h: &Harness) {
+    let clear = witness(Some(SensitiveField::clear("Full Name")));
+    let err = h.store.registry_put_record(&clear).await.unwrap_err();
+    assert!(is_clear_sensitive(&err), "{err}");
+    assert!(
+        !err.to_string().contains("Full Name"),
+        "no plaintext in errors"
+    );
+    let err = h
+        .store
+        .registry_import(&seed::kh(), "seed", T0)
+        .await
+        .unwrap_err();
+    assert!(is_clear_sensitive(&err), "{err}");
+    assert!(
+        h.store.registry_load().await.unwrap().is_empty(),
+        "nothing written"
+    );
+    // Sealed, it is stored; a redacted view cannot overwrite it.
+    let mut sealed = clear.clone();
+    canary_registry::seal_record(&mut sealed, &ring()).unwrap();
+    h.store.registry_put_record(&sealed).await.unwrap();
+    let mut view = canary_registry::redact(&sealed, &Principal::Anonymous);
+    view.meta = sealed.meta.clone();
+    view.identity = Some(SensitiveField::Redacted);
+    view.meta
+        .record_edit(&analyst(), T0, "edit of a view")
+        .unwrap();
+    let err = h.store.registry_put_record(&view).await.unwrap_err();
+    assert!(err.to_string().contains("redacted"), "{err}");
+    let stored: Actor = h
+        .store
+        .registry_record("actr_witness_1")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored, sealed);
+}
+
+async fn rows_without_metadata_are_versioned_and_deletable(h: &Harness) {
+    h.store
+        .registry_import(&sealed_seed(), "seed", T0)
+        .await
+        .unwrap();
+    let ds = seed::kh();
+    let mut c: Citation = ds.citations[0].clone();
+    let key = canary_store::registry::row_key(&c);
+    c.note = Some("page 3".into());
+    let w = h
+        .store
+        .registry_put_row(&c, &Edit::new("u_sok", T0, "note added"))
+        .await
+        .unwrap();
+    assert_eq!(w, Written::Updated { version: 2 });
+    assert!(h
+        .store
+        .registry_delete_row(
+            Collection::Citations,
+            &key,
+            &Edit::new("u_sok", T0, "wrong source")
+        )
+        .await
+        .unwrap());
+    assert!(!h
+        .store
+        .registry_delete_row(
+            Collection::Citations,
+            &key,
+            &Edit::new("u_sok", T0, "again")
+        )
+        .await
+        .unwrap());
+    let history = h
+        .store
+        .registry_history(Collection::Citations, &key)
+        .await
+        .unwrap();
+    let summary: Vec<(u32, &str, bool)> = history
+        .iter()
+        .map(|v| (v.version, v.summary.as_str(), v.body.is_some()))
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            (1, "import", true),
+            (2, "note added", true),
+            (3, "wrong source", false)
+        ]
+    );
+    let w = h
+        .store
+        .registry_put_row(&c, &Edit::new("u_sok", T0, "restored"))
+        .await
+        .unwrap();
+    assert_eq!(w, Written::Inserted { version: 4 }, "numbering goes on");
+    assert!(h
+        .store
+        .registry_delete_row(Collection::Incidents, "inc_x", &Edit::new("u", T0, "x"))
+        .await
+        .is_err());
+}
+
+async fn custody_and_audit_appends_form_verified_chains(h: &Harness) {
+    let dir = tempfile::tempdir().unwrap();
+    let objects = ObjectStore::new(dir.path());
+    seed_org(&h.store).await;
+    let err = h
+        .store
+        .registry_custody_append("ev_missing", CustodyAction::Viewed, "u", T0, "")
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("no evidence item"), "{err}");
+    evidence(&h.store, &objects, "ev_a", 3).await;
+    let chain = h.store.registry_custody("ev_a").await.unwrap();
+    assert_eq!(chain.len(), 3);
+    canary_registry::verify_chain(&chain).unwrap();
+    let e = h
+        .store
+        .registry_audit_append(
+            "u_dara",
+            AuditAction::ReadSensitive,
+            "ev_a.provenance",
+            T0,
+            "",
+        )
+        .await
+        .unwrap();
+    assert_eq!(e.seq, 0);
+    // Entries made in memory are re-chained after the stored log.
+    let mut log = canary_registry::AuditLog::new();
+    log.append("u_sok", AuditAction::Export, "dataset", T0, "format=json");
+    log.append("u_sok", AuditAction::Export, "dataset", T0, "format=csv");
+    let stored = h
+        .store
+        .registry_audit_append_all(log.entries())
+        .await
+        .unwrap();
+    assert_eq!(stored.iter().map(|e| e.seq).collect::<Vec<_>>(), [1, 2]);
+    assert_eq!(stored[0].prev_hash, e.entry_hash);
+    let all = h.store.registry_audit(0, 100).await.unwrap();
+    canary_registry::verify_chain(&all).unwrap();
+    let heads = h.store.registry_chain_heads().await.unwrap();
+    let names: Vec<(&str, u64)> = heads.iter().map(|h| (h.chain.as_str(), h.seq)).collect();
+    assert_eq!(names, [(AUDIT_CHAIN, 2), ("ev_a", 2)]);
+    let report = h.store.registry_verify(Some(dir.path())).await.unwrap();
+    assert!(report.is_ok(), "{:?}", report.problems);
+    assert_eq!(
+        (
+            report.custody_chains,
+            report.custody_events,
+            report.audit_entries,
+            report.evidence_files
+        ),
+        (1, 3, 3, 1)
+    );
+    // The append-only tables refuse changes through SQL.
+    for sql in [
+        "UPDATE registry_custody SET details = 'x'",
+        "DELETE FROM registry_audit",
+        "UPDATE registry_versions SET summary = 'x'",
+    ] {
+        let refused = if h.url.starts_with("postgres") {
+            let mut c = sqlx::PgConnection::connect(&h.url).await.unwrap();
+            sqlx::query(sql).execute(&mut c).await.is_err()
+        } else {
+            let mut c = sqlx::SqliteConnection::connect(&h.url).await.unwrap();
+            sqlx::query(sql).execute(&mut c).await.is_err()
+        };
+        assert!(refused, "{sql} was accepted");
+    }
+}
+
+async fn concurrent_appends_make_one_chain(h: &Harness) {
+    let dir = tempfile::tempdir().unwrap();
+    let objects = ObjectStore::new(dir.path());
+    seed_org(&h.store).await;
+    evidence(&h.store, &objects, "ev_busy", 1).await;
+    let store = Arc::new(h.store.clone());
+    let mut tasks = Vec::new();
+    for i in 0..20 {
+        let s = store.clone();
+        tasks.push(tokio::spawn(async move {
+            s.registry_audit_append("u", AuditAction::Edit, &format!("inc_{i}"), T0, "")
+                .await
+                .unwrap();
+            s.registry_custody_append("ev_busy", CustodyAction::Viewed, "u", T0, &i.to_string())
+                .await
+                .unwrap();
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let audit = h.store.registry_audit(0, 100).await.unwrap();
+    assert_eq!(audit.len(), 20);
+    canary_registry::verify_chain(&audit).unwrap();
+    let chain = h.store.registry_custody("ev_busy").await.unwrap();
+    assert_eq!(chain.len(), 21);
+    canary_registry::verify_chain(&chain).unwrap();
+    let report = h.store.registry_verify(None).await.unwrap();
+    assert!(report.is_ok(), "{:?}", report.problems);
+}
+
+async fn tampering_with_sql_is_named_item_by_item(h: &Harness) {
+    let dir = tempfile::tempdir().unwrap();
+    let objects = ObjectStore::new(dir.path());
+    seed_org(&h.store).await;
+    let cases: [(&str, &[&str]); 6] = [
+        (
+            "ev_altered",
+            &["UPDATE registry_custody SET details = 'nothing to see' WHERE item = 'ev_altered' AND seq = 1"],
+        ),
+        (
+            "ev_inserted",
+            &["INSERT INTO registry_custody (item, seq, action, actor, at, details, prev_hash, entry_hash) \
+               SELECT item, 3, action, actor, at, 'forged', entry_hash, entry_hash \
+               FROM registry_custody WHERE item = 'ev_inserted' AND seq = 2"],
+        ),
+        (
+            "ev_deleted_middle",
+            &["DELETE FROM registry_custody WHERE item = 'ev_deleted_middle' AND seq = 1"],
+        ),
+        (
+            "ev_deleted_last",
+            &["DELETE FROM registry_custody WHERE item = 'ev_deleted_last' AND seq = 2"],
+        ),
+        (
+            "ev_swapped",
+            &[
+                "UPDATE registry_custody SET seq = 100 WHERE item = 'ev_swapped' AND seq = 1",
+                "UPDATE registry_custody SET seq = 1 WHERE item = 'ev_swapped' AND seq = 2",
+                "UPDATE registry_custody SET seq = 2 WHERE item = 'ev_swapped' AND seq = 100",
+            ],
+        ),
+        (
+            "ev_headless",
+            &[
+                "DELETE FROM registry_custody WHERE item = 'ev_headless' AND seq = 2",
+                "DELETE FROM registry_chain_heads WHERE chain = 'ev_headless'",
+            ],
+        ),
+    ];
+    for (item, _) in &cases {
+        evidence(&h.store, &objects, item, 3).await;
+    }
+    evidence(&h.store, &objects, "ev_untouched", 3).await;
+    for i in 0..3 {
+        h.store
+            .registry_audit_append("u", AuditAction::Edit, &format!("x{i}"), T0, "")
+            .await
+            .unwrap();
+    }
+    assert!(h
+        .store
+        .registry_verify(Some(dir.path()))
+        .await
+        .unwrap()
+        .is_ok());
+
+    drop_triggers(h).await;
+    for (_, statements) in &cases {
+        raw_sql(h, statements).await;
+    }
+    raw_sql(
+        h,
+        &[
+            "DELETE FROM registry_audit WHERE seq = 2",
+            "UPDATE registry_records SET body = REPLACE(body, 'text/html', 'text/plain') \
+             WHERE id = 'ev_untouched'",
+        ],
+    )
+    .await;
+    let report = h.store.registry_verify(Some(dir.path())).await.unwrap();
+    let mut named: BTreeMap<(String, String), usize> = BTreeMap::new();
+    for p in &report.problems {
+        *named.entry((p.area.clone(), p.item.clone())).or_default() += 1;
+    }
+    let mut expected: Vec<(String, String)> = cases
+        .iter()
+        .map(|(item, _)| ("custody".to_owned(), item.to_string()))
+        .collect();
+    expected.push(("audit".into(), AUDIT_CHAIN.into()));
+    expected.push(("record".into(), "ev_untouched".into()));
+    expected.sort();
+    assert_eq!(
+        named.keys().cloned().collect::<Vec<_>>(),
+        expected,
+        "{:#?}",
+        report.problems
+    );
+    let message = |item: &str| {
+        report
+            .problems
+            .iter()
+            .filter(|p| p.item == item)
+            .map(|p| p.message.clone())
+            .collect::<Vec<_>>()
+            .join(" / ")
+    };
+    for (item, needle) in [
+        ("ev_altered", "altered"),
+        ("ev_inserted", "altered"),
+        ("ev_deleted_middle", "missing"),
+        ("ev_deleted_last", "before its recorded head"),
+        ("ev_swapped", "altered"),
+        ("ev_headless", "no recorded head"),
+        (AUDIT_CHAIN, "before its recorded head"),
+        ("ev_untouched", "changed outside Canary"),
+    ] {
+        assert!(message(item).contains(needle), "{item}: {}", message(item));
+    }
+    // An evidence file changed on disk is named too.
+    let sha = canary_registry::sha256_hex(b"<html>ev_untouched</html>");
+    let path = objects.path_for(&sha).unwrap();
+    let mut perms = std::fs::metadata(&path).unwrap().permissions();
+    #[allow(clippy::permissions_set_readonly_false)]
+    perms.set_readonly(false);
+    std::fs::set_permissions(&path, perms).unwrap();
+    std::fs::write(&path, b"<html>edited</html>").unwrap();
+    let report = h.store.registry_verify(Some(dir.path())).await.unwrap();
+    assert!(
+        report
+            .problems
+            .iter()
+            .any(|p| p.area == "evidence_file" && p.item == "ev_untouched"),
+        "{:#?}",
+        report.problems
+    );
+}
+
+async fn export_then_import_gives_the_same_dataset_in_json_and_csv(h: &Harness) {
+    let ds = sealed_seed();
+    h.store.registry_import(&ds, "seed", T0).await.unwrap();
+    let loaded = h.store.registry_load().await.unwrap();
+    // JSON, the whole (sealed) dataset.
+    let json = io::to_json(&loaded).unwrap();
+    let other = another(h, "export_json").await;
+    other
+        .store
+        .registry_import(&io::from_json(&json).unwrap(), "u", T0)
+        .await
+        .unwrap();
+    assert_eq!(other.store.registry_load().await.unwrap(), ds);
+    other.finish().await;
+    // CSV, the public view (redacted): what an anonymous export gives.
+    let public = loaded.view_for(&Principal::Anonymous);
+    assert!(!public.incidents.is_empty());
+    let files = io::to_csv(&public).unwrap();
+    let other = another(h, "export_csv").await;
+    other
+        .store
+        .registry_import(&io::from_csv(&files).unwrap(), "u", T0)
+        .await
+        .unwrap();
+    assert_eq!(other.store.registry_load().await.unwrap(), public);
+    other.finish().await;
+}
+
+on_both_backends!(
+    seed_round_trips_sealed_and_opens_to_the_seed,
+    importing_the_same_dataset_again_changes_nothing,
+    a_newer_version_updates_the_record_and_adds_an_attributed_version,
+    a_write_based_on_an_old_version_is_refused,
+    a_sensitive_field_in_clear_is_never_written,
+    rows_without_metadata_are_versioned_and_deletable,
+    custody_and_audit_appends_form_verified_chains,
+    concurrent_appends_make_one_chain,
+    tampering_with_sql_is_named_item_by_item,
+    export_then_import_gives_the_same_dataset_in_json_and_csv,
+);
