@@ -972,6 +972,7 @@ async fn domain_page(
         };
         let events = store.events(&sel, 200).await?;
         let measurements = store.list_measurements(&sel, 50, 0).await?;
+        let orders = crate::registry_ui::orders_for_domain(&s, &ctx, &domain).await;
         ctx.render(
             "domain.html",
             context! {
@@ -981,6 +982,7 @@ async fn domain_page(
                 chart => Value::from_safe_string(chart::layer_timeline(&timeline, lang)),
                 events => Value::from_serialize(&events),
                 measurements => Value::from_serialize(&measurements),
+                orders => Value::from_serialize(&orders),
             },
         )
     };

@@ -1,0 +1,999 @@
+//! Writes: the analysts' forms (incidents, acts with provision
+//! invocations, workflow moves, evidence upload) and the write core the
+//! JSON API shares with them. Every write is checked against the
+//! registry's policy on the stored record (not on the reader's view),
+//! attributed to the principal, versioned, and audited.
+
+use std::collections::BTreeSet;
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Form;
+use canary_registry::evidence::{acquire, Acquisition};
+use canary_registry::{
+    Act, ActType, AuditAction, AuditLog, CustodyEvent, Dataset, EntityType, EvidenceItem,
+    FuzzyDate, Incident, InvocationRole, ObjectStore, Place, PlacePrecision, ProvisionInvocation,
+    Record, RecordMeta, Right, SealedText, SensitiveField, Status, Visibility,
+};
+use minijinja::{context, Value};
+use serde::Deserialize;
+use time::OffsetDateTime;
+use tracing::info;
+
+use super::pages::{parse_record_id, persist_audit};
+use super::view::{self, terms};
+use super::{data, registry_fail, Who, MAX_EVIDENCE_BYTES};
+use crate::i18n::Lang;
+use crate::server::{Ctx, Fail, Shared};
+
+// ------------------------------------------------------------ write core
+
+/// The editable fields of an incident (form or JSON).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct IncidentInput {
+    pub(crate) title: String,
+    #[serde(default)]
+    pub(crate) title_km: Option<String>,
+    #[serde(default)]
+    pub(crate) summary: String,
+    pub(crate) start: FuzzyDate,
+    #[serde(default)]
+    pub(crate) end: Option<FuzzyDate>,
+    #[serde(default = "default_country")]
+    pub(crate) country: String,
+    #[serde(default)]
+    pub(crate) area: Option<String>,
+    #[serde(default = "default_precision")]
+    pub(crate) precision: PlacePrecision,
+    /// The exact place (sensitive): sealed before it is stored. `None`
+    /// keeps the stored value on update.
+    #[serde(default)]
+    pub(crate) exact_place: Option<String>,
+    #[serde(default)]
+    pub(crate) rights_affected: Vec<Right>,
+    #[serde(default)]
+    pub(crate) tags: Vec<String>,
+    #[serde(default)]
+    pub(crate) unverified_note: Option<String>,
+    /// One sentence: what changed (updates).
+    #[serde(default)]
+    pub(crate) change_summary: Option<String>,
+}
+
+fn default_country() -> String {
+    "KH".into()
+}
+fn default_precision() -> PlacePrecision {
+    PlacePrecision::Country
+}
+
+const MAX_TEXT: usize = 20_000;
+
+fn check_text(what: &str, s: &str, max: usize) -> Result<(), Fail> {
+    if s.len() > max {
+        return Err(Fail::bad(format!("{what}: at most {max} bytes")));
+    }
+    Ok(())
+}
+
+impl IncidentInput {
+    fn check(&self) -> Result<(), Fail> {
+        if self.title.trim().is_empty() {
+            return Err(Fail::bad("title: required"));
+        }
+        check_text("title", &self.title, 500)?;
+        check_text("title_km", self.title_km.as_deref().unwrap_or(""), 500)?;
+        check_text("summary", &self.summary, MAX_TEXT)?;
+        check_text("area", self.area.as_deref().unwrap_or(""), 200)?;
+        check_text(
+            "exact_place",
+            self.exact_place.as_deref().unwrap_or(""),
+            2000,
+        )?;
+        check_text(
+            "unverified_note",
+            self.unverified_note.as_deref().unwrap_or(""),
+            MAX_TEXT,
+        )?;
+        if self.country.len() != 2 || !self.country.bytes().all(|b| b.is_ascii_uppercase()) {
+            return Err(Fail::bad(
+                "country: two capital letters (ISO 3166-1), e.g. KH",
+            ));
+        }
+        if self.tags.len() > 50 || self.tags.iter().any(|t| t.len() > 100) {
+            return Err(Fail::bad("tags: at most 50 of at most 100 bytes"));
+        }
+        if self.end.is_some_and(|e| e.date() < self.start.date()) {
+            return Err(Fail::bad("end: before start"));
+        }
+        Ok(())
+    }
+}
+
+/// Seals a clear sensitive value for a record field; refuses when the
+/// server has no keys (a sensitive value is never stored in clear).
+fn seal(
+    who: &Who,
+    entity: EntityType,
+    record: &str,
+    field: &str,
+    text: &str,
+) -> Result<SensitiveField, Fail> {
+    let Some(ring) = &who.keys else {
+        return Err(Fail::bad(format!(
+            "{field}: this server has no field keys, so it cannot store sensitive values"
+        )));
+    };
+    let sealed = SealedText::seal(
+        text,
+        ring,
+        canary_registry::FieldContext {
+            entity,
+            record,
+            field,
+        },
+    )
+    .map_err(registry_fail)?;
+    Ok(SensitiveField::Sealed(sealed))
+}
+
+fn apply(who: &Who, inc: &mut Incident, input: IncidentInput) -> Result<(), Fail> {
+    let exact = match input.exact_place.as_deref().map(str::trim) {
+        Some(t) if !t.is_empty() => Some(seal(
+            who,
+            EntityType::Incident,
+            &inc.meta.id,
+            "place.exact",
+            t,
+        )?),
+        _ => inc.place.exact.take(),
+    };
+    inc.title = input.title.trim().to_owned();
+    inc.title_km = input.title_km.filter(|t| !t.trim().is_empty());
+    inc.summary = input.summary;
+    inc.start = input.start;
+    inc.end = input.end;
+    inc.place = Place {
+        country: input.country,
+        area: input.area.filter(|a| !a.trim().is_empty()),
+        precision: input.precision,
+        exact,
+    };
+    inc.rights_affected = input.rights_affected;
+    inc.tags = input.tags;
+    inc.unverified_note = input.unverified_note.filter(|t| !t.trim().is_empty());
+    Ok(())
+}
+
+/// The principal must be a logged-in analyst or admin.
+fn require_creator(who: &Who) -> Result<(), Fail> {
+    match &who.p {
+        canary_registry::Principal::Anonymous => {
+            Err(Fail::new(StatusCode::UNAUTHORIZED, "error_login_required"))
+        }
+        _ if who.can_create() => Ok(()),
+        _ => Err(Fail::new(StatusCode::FORBIDDEN, "error_forbidden")),
+    }
+}
+
+/// Appends one audit entry (persisted at once).
+async fn audit_one(
+    s: &Shared,
+    who: &Who,
+    action: AuditAction,
+    object: &str,
+    details: String,
+) -> Result<(), Fail> {
+    let mut log = AuditLog::new();
+    log.append(
+        who.p.user_id().unwrap_or("anonymous"),
+        action,
+        object,
+        OffsetDateTime::now_utc(),
+        details,
+    );
+    persist_audit(s, &log).await
+}
+
+/// Creates an incident owned by the principal's organisation.
+pub(crate) async fn create_incident(
+    s: &Shared,
+    who: &Who,
+    input: IncidentInput,
+) -> Result<Incident, Fail> {
+    require_creator(who)?;
+    input.check()?;
+    let now = OffsetDateTime::now_utc();
+    let id = canary_registry::new_id(EntityType::Incident).map_err(registry_fail)?;
+    let meta = RecordMeta::new(EntityType::Incident, id, &who.p, now).map_err(registry_fail)?;
+    let mut inc = Incident {
+        meta,
+        title: String::new(),
+        title_km: None,
+        summary: String::new(),
+        start: input.start,
+        end: None,
+        place: Place::country("KH"),
+        rights_affected: Vec::new(),
+        tags: Vec::new(),
+        verified: false,
+        unverified_note: None,
+    };
+    apply(who, &mut inc, input)?;
+    data::put_record(s, &inc).await?;
+    audit_one(
+        s,
+        who,
+        AuditAction::Create,
+        &inc.meta.id,
+        "entity=incident".into(),
+    )
+    .await?;
+    info!(id = %inc.meta.id, "incident created");
+    Ok(inc)
+}
+
+/// Finds a stored record the principal may read (404 otherwise: a record
+/// one may not read does not exist for one).
+fn readable<'a, R: Record>(v: &'a mut [R], who: &Who, id: &str) -> Result<&'a mut R, Fail> {
+    v.iter_mut()
+        .find(|r| r.meta().id == id && canary_registry::can_read(&who.p, r.meta()))
+        .ok_or_else(Fail::not_found)
+}
+
+fn check_version(meta: &RecordMeta, expected: Option<u32>) -> Result<(), Fail> {
+    match expected {
+        Some(v) if v != meta.version() => {
+            Err(Fail::new(StatusCode::CONFLICT, "reg_error_conflict"))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Edits an incident (analysts: drafts and records in review; admins: any).
+pub(crate) async fn update_incident(
+    s: &Shared,
+    who: &Who,
+    id: &str,
+    expected_version: Option<u32>,
+    input: IncidentInput,
+) -> Result<Incident, Fail> {
+    if matches!(who.p, canary_registry::Principal::Anonymous) {
+        return Err(Fail::new(StatusCode::UNAUTHORIZED, "error_login_required"));
+    }
+    input.check()?;
+    let mut ds = data::load(s).await?;
+    let inc = readable(&mut ds.incidents, who, id)?;
+    check_version(&inc.meta, expected_version)?;
+    let summary = input
+        .change_summary
+        .clone()
+        .filter(|c| !c.trim().is_empty())
+        .unwrap_or_else(|| "edited".into());
+    check_text("change_summary", &summary, 500)?;
+    inc.meta
+        .record_edit(&who.p, OffsetDateTime::now_utc(), summary)
+        .map_err(registry_fail)?;
+    apply(who, inc, input)?;
+    let inc = inc.clone();
+    data::put_record(s, &inc).await?;
+    audit_one(
+        s,
+        who,
+        AuditAction::Edit,
+        &inc.meta.id,
+        format!("version={}", inc.meta.version()),
+    )
+    .await?;
+    Ok(inc)
+}
+
+/// Moves any top-level record along the workflow and/or changes its
+/// visibility (admins).
+pub(crate) async fn move_record(
+    s: &Shared,
+    who: &Who,
+    collection: &str,
+    id: &str,
+    to: Option<Status>,
+    visibility: Option<Visibility>,
+) -> Result<RecordMeta, Fail> {
+    if matches!(who.p, canary_registry::Principal::Anonymous) {
+        return Err(Fail::new(StatusCode::UNAUTHORIZED, "error_login_required"));
+    }
+    let mut ds = data::load(s).await?;
+    let now = OffsetDateTime::now_utc();
+    macro_rules! go {
+        ($v:expr) => {{
+            let r = readable(&mut $v, who, id)?;
+            if let Some(to) = to {
+                r.meta_mut()
+                    .transition(to, &who.p, now)
+                    .map_err(registry_fail)?;
+            }
+            if let Some(vis) = visibility {
+                r.meta_mut()
+                    .set_visibility(vis, &who.p, now)
+                    .map_err(registry_fail)?;
+            }
+            let r = r.clone();
+            data::put_record(s, &r).await?;
+            r.meta().clone()
+        }};
+    }
+    let meta = match collection {
+        "incidents" => go!(ds.incidents),
+        "actors" => go!(ds.actors),
+        "sources" => go!(ds.sources),
+        "laws" => go!(ds.laws),
+        "provisions" => go!(ds.provisions),
+        "evidence" => go!(ds.evidence),
+        "recommendations" => go!(ds.recommendations),
+        "benchmarks" => go!(ds.benchmarks),
+        _ => return Err(Fail::not_found()),
+    };
+    if let Some(to) = to {
+        audit_one(s, who, AuditAction::StatusChange, id, format!("to={to}")).await?;
+    }
+    if let Some(v) = visibility {
+        audit_one(s, who, AuditAction::VisibilityChange, id, format!("to={v}")).await?;
+    }
+    Ok(meta)
+}
+
+/// One provision invoked by a new act.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct InvocationInput {
+    pub(crate) provision_id: String,
+    pub(crate) role: InvocationRole,
+    #[serde(default)]
+    pub(crate) date: Option<FuzzyDate>,
+    #[serde(default)]
+    pub(crate) note: Option<String>,
+}
+
+/// A new act (form or JSON).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ActInput {
+    pub(crate) incident_id: String,
+    pub(crate) act_type: ActType,
+    #[serde(default)]
+    pub(crate) date: Option<FuzzyDate>,
+    #[serde(default)]
+    pub(crate) victim_id: Option<String>,
+    #[serde(default)]
+    pub(crate) description: String,
+    #[serde(default)]
+    pub(crate) stated_reason: Option<String>,
+    #[serde(default)]
+    pub(crate) invocations: Vec<InvocationInput>,
+}
+
+/// Adds an act to an incident the principal may write; records a new
+/// version of the incident.
+pub(crate) async fn create_act(
+    s: &Shared,
+    who: &Who,
+    input: ActInput,
+) -> Result<(Act, Vec<ProvisionInvocation>), Fail> {
+    if matches!(who.p, canary_registry::Principal::Anonymous) {
+        return Err(Fail::new(StatusCode::UNAUTHORIZED, "error_login_required"));
+    }
+    check_text("description", &input.description, MAX_TEXT)?;
+    check_text(
+        "stated_reason",
+        input.stated_reason.as_deref().unwrap_or(""),
+        MAX_TEXT,
+    )?;
+    if input.invocations.len() > 20 {
+        return Err(Fail::bad("invocations: at most 20"));
+    }
+    let incident_id = parse_record_id("inc_", &input.incident_id)?.to_owned();
+    let mut ds = data::load(s).await?;
+    let view = ds.view_for(&who.p);
+    let visible_provisions: BTreeSet<&str> =
+        view.provisions.iter().map(|p| p.meta.id.as_str()).collect();
+    let visible_actors: BTreeSet<&str> = view.actors.iter().map(|a| a.meta.id.as_str()).collect();
+    if let Some(v) = &input.victim_id {
+        if !visible_actors.contains(v.as_str()) {
+            return Err(Fail::bad(format!("victim_id: no actor {v}")));
+        }
+    }
+    for i in &input.invocations {
+        if !visible_provisions.contains(i.provision_id.as_str()) {
+            return Err(Fail::bad(format!(
+                "provision_id: no provision {}",
+                i.provision_id
+            )));
+        }
+    }
+    let inc = readable(&mut ds.incidents, who, &incident_id)?;
+    let id = format!("act_{}", &crate::accounts::random_token()[..32]);
+    inc.meta
+        .record_edit(&who.p, OffsetDateTime::now_utc(), format!("act {id} added"))
+        .map_err(registry_fail)?;
+    let inc = inc.clone();
+    let act = Act {
+        id: id.clone(),
+        incident_id,
+        act_type: input.act_type,
+        victim_id: input.victim_id,
+        date: input.date,
+        stated_reason: input.stated_reason.filter(|r| !r.trim().is_empty()),
+        description: input.description,
+        extension: None,
+    };
+    let invocations: Vec<ProvisionInvocation> = input
+        .invocations
+        .into_iter()
+        .map(|i| ProvisionInvocation {
+            act_id: id.clone(),
+            provision_id: i.provision_id,
+            role: i.role,
+            date: i.date,
+            note: i.note.filter(|n| !n.trim().is_empty()),
+        })
+        .collect();
+    data::create_act(s, &inc, &act, &invocations).await?;
+    audit_one(
+        s,
+        who,
+        AuditAction::Create,
+        &id,
+        format!("entity=act incident={}", inc.meta.id),
+    )
+    .await?;
+    Ok((act, invocations))
+}
+
+/// What an uploader says about a file.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct EvidenceInput {
+    pub(crate) media_type: String,
+    pub(crate) acquired_from: Option<String>,
+    pub(crate) method: String,
+    pub(crate) linked_ids: Vec<String>,
+    pub(crate) provenance: Option<String>,
+}
+
+/// Stores an evidence file (content-addressed), its record and the
+/// `acquired` custody event.
+pub(crate) async fn upload_evidence(
+    s: &Shared,
+    who: &Who,
+    bytes: Bytes,
+    input: EvidenceInput,
+) -> Result<(EvidenceItem, CustodyEvent), Fail> {
+    require_creator(who)?;
+    let Some(dir) = s.cfg.evidence_dir.clone() else {
+        return Err(Fail::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "reg_error_no_evidence_dir",
+        ));
+    };
+    if bytes.is_empty() {
+        return Err(Fail::bad("file: empty"));
+    }
+    if bytes.len() > MAX_EVIDENCE_BYTES {
+        return Err(Fail::bad(format!(
+            "file: at most {MAX_EVIDENCE_BYTES} bytes"
+        )));
+    }
+    let mt = input.media_type.trim();
+    if mt.is_empty() || mt.len() > 100 || !mt.contains('/') || mt.chars().any(|c| c.is_control()) {
+        return Err(Fail::bad("media_type: a media type such as image/png"));
+    }
+    check_text("method", &input.method, 500)?;
+    check_text(
+        "acquired_from",
+        input.acquired_from.as_deref().unwrap_or(""),
+        2000,
+    )?;
+    check_text(
+        "provenance",
+        input.provenance.as_deref().unwrap_or(""),
+        2000,
+    )?;
+    if input.linked_ids.len() > 50 {
+        return Err(Fail::bad("linked_ids: at most 50"));
+    }
+    let ds = data::load(s).await?;
+    let view = ds.view_for(&who.p);
+    let mut visible: BTreeSet<&str> = view.incidents.iter().map(|i| i.meta.id.as_str()).collect();
+    visible.extend(view.acts.iter().map(|a| a.id.as_str()));
+    for l in &input.linked_ids {
+        if !visible.contains(l.as_str()) {
+            return Err(Fail::bad(format!("linked_ids: no incident or act {l}")));
+        }
+    }
+    let id = canary_registry::new_id(EntityType::Evidence).map_err(registry_fail)?;
+    let provenance = match input.provenance.as_deref().map(str::trim) {
+        Some(p) if !p.is_empty() => Some(seal(who, EntityType::Evidence, &id, "provenance", p)?),
+        _ => None,
+    };
+    let p = who.p.clone();
+    let now = OffsetDateTime::now_utc();
+    let media_type = mt.to_owned();
+    let acquired_from = input.acquired_from.filter(|a| !a.trim().is_empty());
+    let method = if input.method.trim().is_empty() {
+        "web upload".to_owned()
+    } else {
+        input.method.trim().to_owned()
+    };
+    let eid = id.clone();
+    let (mut item, first) = tokio::task::spawn_blocking(move || {
+        let store = ObjectStore::new(dir);
+        acquire(
+            &store,
+            &bytes,
+            Acquisition {
+                id: eid,
+                by: &p,
+                at: now,
+                media_type,
+                acquired_from,
+                method,
+            },
+        )
+    })
+    .await
+    .map_err(|e| Fail::internal(crate::WebError::Config(format!("upload task: {e}"))))?
+    .map_err(registry_fail)?;
+    item.provenance = provenance;
+    item.linked_ids = input.linked_ids;
+    data::create_evidence(s, &item, &first).await?;
+    audit_one(
+        s,
+        who,
+        AuditAction::Create,
+        &id,
+        format!("entity=evidence sha256={}", item.sha256),
+    )
+    .await?;
+    info!(id = %id, sha256 = %item.sha256, "evidence stored");
+    Ok((item, first))
+}
+
+// ------------------------------------------------------------------ forms
+
+fn opt(s: &str) -> Option<String> {
+    Some(s.trim().to_owned()).filter(|t| !t.is_empty())
+}
+
+fn fuzzy(what: &str, s: &str) -> Result<Option<FuzzyDate>, Fail> {
+    match opt(s) {
+        None => Ok(None),
+        Some(t) => t
+            .parse()
+            .map(Some)
+            .map_err(|e: canary_registry::Error| Fail::bad(format!("{what}: {e}"))),
+    }
+}
+
+/// The incident form as posted.
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct IncidentForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    version: String,
+    #[serde(default)]
+    title: String,
+    #[serde(default)]
+    title_km: String,
+    #[serde(default)]
+    summary: String,
+    #[serde(default)]
+    start: String,
+    #[serde(default)]
+    end: String,
+    #[serde(default)]
+    area: String,
+    #[serde(default)]
+    precision: String,
+    #[serde(default)]
+    exact_place: String,
+    #[serde(default)]
+    rights: String,
+    #[serde(default)]
+    tags: String,
+    #[serde(default)]
+    unverified_note: String,
+    #[serde(default)]
+    change_summary: String,
+}
+
+impl IncidentForm {
+    fn input(&self) -> Result<IncidentInput, Fail> {
+        let list = |s: &str| -> Vec<String> {
+            s.split([',', '\n'])
+                .map(str::trim)
+                .filter(|t| !t.is_empty())
+                .map(str::to_owned)
+                .collect()
+        };
+        Ok(IncidentInput {
+            title: self.title.clone(),
+            title_km: opt(&self.title_km),
+            summary: self.summary.clone(),
+            start: fuzzy("start", &self.start)?.ok_or_else(|| Fail::bad("start: required"))?,
+            end: fuzzy("end", &self.end)?,
+            country: "KH".into(),
+            area: opt(&self.area),
+            precision: match opt(&self.precision) {
+                Some(p) => p
+                    .parse()
+                    .map_err(|e: canary_registry::Error| Fail::bad(e.to_string()))?,
+                None => PlacePrecision::Country,
+            },
+            exact_place: opt(&self.exact_place),
+            rights_affected: list(&self.rights)
+                .iter()
+                .map(|r| r.parse())
+                .collect::<Result<_, canary_registry::Error>>()
+                .map_err(|e| Fail::bad(e.to_string()))?,
+            tags: list(&self.tags),
+            unverified_note: opt(&self.unverified_note),
+            change_summary: opt(&self.change_summary),
+        })
+    }
+}
+
+fn form_ctx(lang: Lang) -> Value {
+    context! {
+        precisions => Value::from_serialize(terms!(PlacePrecision, lang)),
+        rights => Value::from_serialize(terms!(Right, lang)),
+    }
+}
+
+/// `GET /registry/incidents/new`
+pub(crate) async fn incident_new(State(s): State<Shared>, ctx: Ctx) -> Result<Response, Fail> {
+    let lang = ctx.lang;
+    let who = Who::of(&s, &ctx);
+    require_creator(&who).map_err(|f| f.html(lang))?;
+    ctx.render(
+        "registry_incident_form.html",
+        context! { ..form_ctx(lang), ..context! {
+            action => "/registry/incidents/new",
+            i => None::<()>,
+            version => 0,
+            values => Value::from_serialize(serde_json::json!({})),
+            has_keys => who.keys.is_some(),
+        }},
+    )
+}
+
+fn see_other(to: &str) -> Response {
+    Redirect::to(to).into_response()
+}
+
+/// `POST /registry/incidents/new`
+pub(crate) async fn incident_create(
+    State(s): State<Shared>,
+    ctx: Ctx,
+    Form(form): Form<IncidentForm>,
+) -> Result<Response, Fail> {
+    let lang = ctx.lang;
+    ctx.check_csrf(&form.csrf)?;
+    let who = Who::of(&s, &ctx);
+    let run = async {
+        require_creator(&who)?;
+        let inc = create_incident(&s, &who, form.input()?).await?;
+        Ok(see_other(&format!("/registry/incidents/{}", inc.meta.id)))
+    };
+    run.await.map_err(|f: Fail| f.html(lang))
+}
+
+/// `GET /registry/incidents/{id}/edit`
+pub(crate) async fn incident_edit(
+    State(s): State<Shared>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+) -> Result<Response, Fail> {
+    let lang = ctx.lang;
+    let page = async {
+        let id = parse_record_id("inc_", &id)?;
+        let who = Who::of(&s, &ctx);
+        let mut ds = data::load(&s).await?;
+        let inc = readable(&mut ds.incidents, &who, id)?.clone();
+        if !canary_registry::can_write(&who.p, &inc.meta) {
+            return Err(if matches!(who.p, canary_registry::Principal::Anonymous) {
+                Fail::new(StatusCode::UNAUTHORIZED, "error_login_required")
+            } else {
+                Fail::new(StatusCode::FORBIDDEN, "error_forbidden")
+            });
+        }
+        // Sensitive values are never put into the form: an empty field keeps them.
+        let values = serde_json::json!({
+            "title": inc.title,
+            "title_km": inc.title_km.clone().unwrap_or_default(),
+            "summary": inc.summary,
+            "start": inc.start.to_string(),
+            "end": view::date(inc.end.as_ref()),
+            "area": inc.place.area.clone().unwrap_or_default(),
+            "precision": inc.place.precision.as_str(),
+            "rights": inc.rights_affected.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(", "),
+            "tags": inc.tags.join(", "),
+            "unverified_note": inc.unverified_note.clone().unwrap_or_default(),
+            "has_exact": inc.place.exact.is_some(),
+        });
+        ctx.render(
+            "registry_incident_form.html",
+            context! { ..form_ctx(lang), ..context! {
+                action => format!("/registry/incidents/{id}"),
+                i => Value::from_serialize(view::meta(&ds, &inc.meta, lang)),
+                version => inc.meta.version(),
+                values => Value::from_serialize(values),
+                has_keys => who.keys.is_some(),
+            }},
+        )
+    };
+    page.await.map_err(|f| f.html(lang))
+}
+
+/// `POST /registry/incidents/{id}`
+pub(crate) async fn incident_update(
+    State(s): State<Shared>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    Form(form): Form<IncidentForm>,
+) -> Result<Response, Fail> {
+    let lang = ctx.lang;
+    ctx.check_csrf(&form.csrf)?;
+    let run = async {
+        let id = parse_record_id("inc_", &id)?;
+        let who = Who::of(&s, &ctx);
+        let version = form
+            .version
+            .trim()
+            .parse::<u32>()
+            .map_err(|_| Fail::bad("version: a number"))?;
+        let inc = update_incident(&s, &who, id, Some(version), form.input()?).await?;
+        Ok(see_other(&format!("/registry/incidents/{}", inc.meta.id)))
+    };
+    run.await.map_err(|f: Fail| f.html(lang))
+}
+
+/// The workflow form.
+#[derive(Debug, Deserialize)]
+pub(crate) struct StatusForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    to: String,
+    #[serde(default)]
+    visibility: String,
+}
+
+/// `POST /registry/incidents/{id}/status`
+pub(crate) async fn incident_status(
+    State(s): State<Shared>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    Form(form): Form<StatusForm>,
+) -> Result<Response, Fail> {
+    let lang = ctx.lang;
+    ctx.check_csrf(&form.csrf)?;
+    let run = async {
+        let id = parse_record_id("inc_", &id)?;
+        let who = Who::of(&s, &ctx);
+        let bad = |e: canary_registry::Error| Fail::bad(e.to_string());
+        let to: Option<Status> = opt(&form.to).map(|t| t.parse()).transpose().map_err(bad)?;
+        let vis: Option<Visibility> = opt(&form.visibility)
+            .map(|t| t.parse())
+            .transpose()
+            .map_err(bad)?;
+        if to.is_none() && vis.is_none() {
+            return Err(Fail::bad("to: a status, or visibility"));
+        }
+        move_record(&s, &who, "incidents", id, to, vis).await?;
+        Ok(see_other(&format!("/registry/incidents/{id}")))
+    };
+    run.await.map_err(|f: Fail| f.html(lang))
+}
+
+/// The act form: the act and up to three provisions it invoked.
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct ActForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    act_type: String,
+    #[serde(default)]
+    date: String,
+    #[serde(default)]
+    victim_id: String,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    stated_reason: String,
+    #[serde(default)]
+    provision_1: String,
+    #[serde(default)]
+    role_1: String,
+    #[serde(default)]
+    provision_2: String,
+    #[serde(default)]
+    role_2: String,
+    #[serde(default)]
+    provision_3: String,
+    #[serde(default)]
+    role_3: String,
+}
+
+/// `GET /registry/incidents/{id}/acts/new`
+pub(crate) async fn act_new(
+    State(s): State<Shared>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+) -> Result<Response, Fail> {
+    let lang = ctx.lang;
+    let page = async {
+        let id = parse_record_id("inc_", &id)?;
+        let who = Who::of(&s, &ctx);
+        let ds = data::load(&s).await?.view_for(&who.p);
+        let Some(inc) = ds.incidents.iter().find(|i| i.meta.id == id) else {
+            return Err(Fail::not_found());
+        };
+        if !canary_registry::can_write(&who.p, &inc.meta) {
+            return Err(if matches!(who.p, canary_registry::Principal::Anonymous) {
+                Fail::new(StatusCode::UNAUTHORIZED, "error_login_required")
+            } else {
+                Fail::new(StatusCode::FORBIDDEN, "error_forbidden")
+            });
+        }
+        let provisions: Vec<(String, String)> = ds
+            .provisions
+            .iter()
+            .map(|p| (p.meta.id.clone(), view::provision_label(&ds, &p.meta.id).0))
+            .collect();
+        let actors: Vec<(String, String)> = ds
+            .actors
+            .iter()
+            .map(|a| (a.meta.id.clone(), a.name.clone()))
+            .collect();
+        ctx.render(
+            "registry_act_form.html",
+            context! {
+                incident_id => id,
+                title => view::title(inc, lang),
+                act_types => Value::from_serialize(terms!(ActType, lang)),
+                roles => Value::from_serialize(terms!(InvocationRole, lang)),
+                provisions => Value::from_serialize(&provisions),
+                actors => Value::from_serialize(&actors),
+            },
+        )
+    };
+    page.await.map_err(|f| f.html(lang))
+}
+
+/// `POST /registry/incidents/{id}/acts/new`
+pub(crate) async fn act_create(
+    State(s): State<Shared>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    Form(form): Form<ActForm>,
+) -> Result<Response, Fail> {
+    let lang = ctx.lang;
+    ctx.check_csrf(&form.csrf)?;
+    let run = async {
+        let id = parse_record_id("inc_", &id)?.to_owned();
+        let who = Who::of(&s, &ctx);
+        let bad = |e: canary_registry::Error| Fail::bad(e.to_string());
+        let mut invocations = Vec::new();
+        for (p, r) in [
+            (&form.provision_1, &form.role_1),
+            (&form.provision_2, &form.role_2),
+            (&form.provision_3, &form.role_3),
+        ] {
+            if let Some(p) = opt(p) {
+                invocations.push(InvocationInput {
+                    provision_id: p,
+                    role: opt(r)
+                        .unwrap_or_else(|| "charged_under".into())
+                        .parse()
+                        .map_err(bad)?,
+                    date: fuzzy("date", &form.date)?,
+                    note: None,
+                });
+            }
+        }
+        let input = ActInput {
+            incident_id: id.clone(),
+            act_type: form.act_type.trim().parse().map_err(bad)?,
+            date: fuzzy("date", &form.date)?,
+            victim_id: opt(&form.victim_id),
+            description: form.description.clone(),
+            stated_reason: opt(&form.stated_reason),
+            invocations,
+        };
+        create_act(&s, &who, input).await?;
+        Ok(see_other(&format!("/registry/incidents/{id}")))
+    };
+    run.await.map_err(|f: Fail| f.html(lang))
+}
+
+/// `GET /registry/evidence/new`
+pub(crate) async fn evidence_new(State(s): State<Shared>, ctx: Ctx) -> Result<Response, Fail> {
+    let lang = ctx.lang;
+    let who = Who::of(&s, &ctx);
+    require_creator(&who).map_err(|f| f.html(lang))?;
+    ctx.render(
+        "registry_evidence_form.html",
+        context! {
+            max_mib => MAX_EVIDENCE_BYTES / (1024 * 1024),
+            enabled => s.cfg.evidence_dir.is_some(),
+            link => ctx.query("link").unwrap_or(""),
+        },
+    )
+}
+
+/// `POST /registry/evidence` (multipart/form-data: `csrf`, `file`,
+/// `media_type`, `acquired_from`, `method`, `linked_ids`, `provenance`).
+pub(crate) async fn evidence_upload(
+    State(s): State<Shared>,
+    ctx: Ctx,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, Fail> {
+    let lang = ctx.lang;
+    let run = async {
+        let ct = headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        let parts = super::multipart::parse(ct, &body, 16).map_err(Fail::bad)?;
+        let field = |name: &str| {
+            parts
+                .iter()
+                .find(|p| p.name == name && p.filename.is_none())
+                .map(|p| String::from_utf8_lossy(&p.data).into_owned())
+                .unwrap_or_default()
+        };
+        ctx.check_csrf(&field("csrf"))?;
+        let who = Who::of(&s, &ctx);
+        require_creator(&who)?;
+        let Some(file) = parts.iter().find(|p| p.name == "file") else {
+            return Err(Fail::bad("file: missing"));
+        };
+        let media_type = opt(&field("media_type"))
+            .or_else(|| file.content_type.clone())
+            .unwrap_or_else(|| "application/octet-stream".into());
+        let input = EvidenceInput {
+            media_type,
+            acquired_from: opt(&field("acquired_from")),
+            method: field("method"),
+            linked_ids: field("linked_ids")
+                .split([',', ' ', '\n'])
+                .map(str::trim)
+                .filter(|t| !t.is_empty())
+                .map(str::to_owned)
+                .collect(),
+            provenance: opt(&field("provenance")),
+        };
+        let data = body.slice_ref(&file.data);
+        let (item, _) = upload_evidence(&s, &who, data, input).await?;
+        let ds = Dataset {
+            custody: Vec::new(),
+            ..Dataset::default()
+        };
+        let mut shown = item.clone();
+        shown.redact_sensitive();
+        let mut resp = ctx.render(
+            "registry_evidence.html",
+            context! {
+                e => Value::from_serialize(view::evidence(&ds, &shown, lang)),
+                just_uploaded => true,
+                created => true,
+            },
+        )?;
+        *resp.status_mut() = StatusCode::CREATED;
+        Ok(resp)
+    };
+    run.await.map_err(|f: Fail| f.html(lang))
+}

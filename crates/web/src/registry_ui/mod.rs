@@ -1,0 +1,248 @@
+//! The registry's web pages and JSON API: incidents, acts, laws, evidence,
+//! UN recommendations.
+//!
+//! Every read goes through the registry's policy: a request's
+//! [`Principal`] comes from the logged-in user (their name, organisation
+//! and role; anonymous otherwise), the data shown is
+//! [`Dataset::view_for`] that principal (only readable records, redacted),
+//! and sensitive fields are opened with [`canary_registry::reveal`] only
+//! for analysts and administrators of the owning organisation, only when
+//! the server holds the field keys, and each opened field is recorded in
+//! the audit log. Exports go through [`canary_registry::export`] (audited
+//! too). Writes (forms and API) are attributed, versioned, CSRF-protected
+//! and allowed by [`canary_registry::can_write`] /
+//! [`canary_registry::can_transition`] only.
+//!
+//! | route | what |
+//! |---|---|
+//! | `GET /registry/incidents` | incident list; filters `act_type`, `law`, `provision`, `from`, `to`, `status`, `org` |
+//! | `GET /registry/incidents/{id}` | an incident's timeline: acts, provisions invoked, perpetrators, evidence (SHA-256), sources, measurements and events |
+//! | `GET,POST /registry/incidents/new`, `GET /registry/incidents/{id}/edit`, `POST /registry/incidents/{id}` | create and edit an incident (analysts) |
+//! | `POST /registry/incidents/{id}/status` | workflow: draft → in review → verified → published |
+//! | `GET,POST /registry/incidents/{id}/acts/new` | add an act with its provision invocations |
+//! | `GET /registry/laws`, `/registry/laws/{id}` | laws; each provision and the acts that invoked it over time (SVG) |
+//! | `GET /registry/recommendations` | UN recommendations and benchmarks with their latest assessment |
+//! | `GET,POST /registry/evidence/new`, `GET /registry/evidence/{id}` | evidence upload (multipart), content-addressed, custody chain |
+//! | `GET /api/v1/registry/{collection}[/{id}]` | JSON, redacted for the caller |
+//! | `POST /api/v1/registry/incidents`, `PUT /api/v1/registry/incidents/{id}`, `POST /api/v1/registry/acts`, `POST /api/v1/registry/{collection}/{id}/status`, `POST /api/v1/registry/evidence` | writes (header `x-csrf-token`, see `GET /api/v1/registry/session`) |
+//! | `GET /api/v1/registry/export?format=json\|csv[&collection=…]`, `POST /api/v1/registry/import` | audited export; import (sealed before storing) |
+//! | `GET /api/v1/openapi.json` | the OpenAPI 3 description of the registry API |
+
+mod api;
+mod data;
+mod forms;
+mod multipart;
+mod pages;
+mod view;
+
+use std::sync::Arc;
+
+use axum::extract::DefaultBodyLimit;
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::Router;
+use canary_registry::{AuditLog, Dataset, KeyRing, Principal, Role};
+use canary_store::accounts::User;
+use time::OffsetDateTime;
+use tracing::warn;
+
+pub(crate) use pages::orders_for_domain;
+
+use crate::server::{Ctx, Fail, Shared};
+
+/// Largest evidence file accepted (bytes).
+pub(crate) const MAX_EVIDENCE_BYTES: usize = 32 * 1024 * 1024;
+/// Largest imported dataset (bytes).
+pub(crate) const MAX_IMPORT_BYTES: usize = 16 * 1024 * 1024;
+/// Largest form or JSON body of the other writes (bytes).
+pub(crate) const MAX_FORM_BYTES: usize = 256 * 1024;
+
+/// This area's templates, by name.
+pub(crate) const TEMPLATES: &[(&str, &str)] = &[
+    (
+        "registry_macros.html",
+        include_str!("../../templates/registry_macros.html"),
+    ),
+    (
+        "registry_incidents.html",
+        include_str!("../../templates/registry_incidents.html"),
+    ),
+    (
+        "registry_incident.html",
+        include_str!("../../templates/registry_incident.html"),
+    ),
+    (
+        "registry_incident_form.html",
+        include_str!("../../templates/registry_incident_form.html"),
+    ),
+    (
+        "registry_act_form.html",
+        include_str!("../../templates/registry_act_form.html"),
+    ),
+    (
+        "registry_laws.html",
+        include_str!("../../templates/registry_laws.html"),
+    ),
+    (
+        "registry_law.html",
+        include_str!("../../templates/registry_law.html"),
+    ),
+    (
+        "registry_recommendations.html",
+        include_str!("../../templates/registry_recommendations.html"),
+    ),
+    (
+        "registry_evidence_form.html",
+        include_str!("../../templates/registry_evidence_form.html"),
+    ),
+    (
+        "registry_evidence.html",
+        include_str!("../../templates/registry_evidence.html"),
+    ),
+];
+
+/// This area's routes (each sets its own body limit).
+pub(crate) fn routes() -> Router<Shared> {
+    let small = Router::new()
+        .route("/registry", get(pages::home))
+        .route("/registry/incidents", get(pages::incidents))
+        .route(
+            "/registry/incidents/new",
+            get(forms::incident_new).post(forms::incident_create),
+        )
+        .route(
+            "/registry/incidents/{id}",
+            get(pages::incident).post(forms::incident_update),
+        )
+        .route("/registry/incidents/{id}/edit", get(forms::incident_edit))
+        .route(
+            "/registry/incidents/{id}/status",
+            post(forms::incident_status),
+        )
+        .route(
+            "/registry/incidents/{id}/acts/new",
+            get(forms::act_new).post(forms::act_create),
+        )
+        .route("/registry/laws", get(pages::laws))
+        .route("/registry/laws/{id}", get(pages::law))
+        .route("/registry/recommendations", get(pages::recommendations))
+        .route("/registry/evidence/new", get(forms::evidence_new))
+        .route("/registry/evidence/{id}", get(pages::evidence))
+        .route("/api/v1/openapi.json", get(api::openapi))
+        .route("/api/v1/registry/session", get(api::session))
+        .route("/api/v1/registry/export", get(api::export))
+        .route("/api/v1/registry/incidents", post(api::incident_create))
+        .route("/api/v1/registry/acts", post(api::act_create))
+        .route("/api/v1/registry/{collection}", get(api::list))
+        .route(
+            "/api/v1/registry/{collection}/{id}",
+            get(api::get_one).put(api::incident_update),
+        )
+        .route(
+            "/api/v1/registry/{collection}/{id}/status",
+            post(api::status),
+        )
+        .layer(DefaultBodyLimit::max(MAX_FORM_BYTES));
+    let evidence = Router::new()
+        .route("/registry/evidence", post(forms::evidence_upload))
+        .route("/api/v1/registry/evidence", post(api::evidence_upload))
+        .layer(DefaultBodyLimit::max(MAX_EVIDENCE_BYTES + 64 * 1024));
+    let import = Router::new()
+        .route("/api/v1/registry/import", post(api::import))
+        .layer(DefaultBodyLimit::max(MAX_IMPORT_BYTES));
+    small.merge(evidence).merge(import)
+}
+
+/// The registry principal of a store user: their login name as user id,
+/// their organisation (`org_…`) and role. A disabled user, or a request
+/// without a session, is anonymous.
+pub(crate) fn principal_of(user: Option<&User>) -> Principal {
+    match user {
+        Some(u) if !u.disabled => {
+            let role = match u.role.as_str() {
+                "admin" => Role::Admin,
+                "analyst" => Role::Analyst,
+                _ => Role::Viewer,
+            };
+            Principal::user(u.name.clone(), u.org.clone().unwrap_or_default(), role)
+        }
+        _ => Principal::Anonymous,
+    }
+}
+
+/// Everything a registry handler needs about the request.
+pub(crate) struct Who {
+    /// The principal.
+    pub(crate) p: Principal,
+    /// The field keys, if the server has them.
+    pub(crate) keys: Option<Arc<KeyRing>>,
+}
+
+impl Who {
+    pub(crate) fn of(s: &Shared, ctx: &Ctx) -> Who {
+        Who {
+            p: principal_of(ctx.user.as_ref()),
+            keys: s.cfg.registry_keys.clone(),
+        }
+    }
+
+    /// The principal's organisation and role, when logged in.
+    pub(crate) fn org(&self) -> Option<&str> {
+        match &self.p {
+            Principal::User { org_id, .. } => Some(org_id),
+            Principal::Anonymous => None,
+        }
+    }
+
+    /// Whether the principal may create records (analyst or admin).
+    pub(crate) fn can_create(&self) -> bool {
+        match &self.p {
+            Principal::User { org_id, .. } => canary_registry::policy::can_create(&self.p, org_id),
+            Principal::Anonymous => false,
+        }
+    }
+}
+
+/// The dataset as `who` may see it.
+pub(crate) async fn view(s: &Shared, who: &Who) -> Result<Dataset, Fail> {
+    let ds = data::load(s).await?;
+    Ok(ds.view_for(&who.p))
+}
+
+/// Opens `record`'s sensitive fields for `who` when allowed and the server
+/// has the keys (appending one audit entry per field opened to `audit`);
+/// otherwise every sensitive field is redacted. A field that fails to open
+/// is shown redacted and logged, never as ciphertext.
+pub(crate) fn reveal_or_redact<R: canary_registry::Record + Clone>(
+    record: &R,
+    who: &Who,
+    audit: &mut AuditLog,
+    at: OffsetDateTime,
+) -> R {
+    if let Some(ring) = &who.keys {
+        if canary_registry::can_read_sensitive(&who.p, record.meta()) {
+            match canary_registry::reveal(record, &who.p, ring, audit, at) {
+                Ok(r) => return r,
+                Err(e) => {
+                    warn!(record = %record.meta().id, error = %e, "sensitive field did not open")
+                }
+            }
+        }
+    }
+    let mut out = canary_registry::redact(record, &who.p);
+    out.redact_sensitive();
+    out
+}
+
+/// Maps a registry error to a refusal.
+pub(crate) fn registry_fail(e: canary_registry::Error) -> Fail {
+    use canary_registry::Error as E;
+    match e {
+        E::Forbidden(_) => Fail::new(StatusCode::FORBIDDEN, "error_forbidden"),
+        E::Invalid { .. } | E::IllegalTransition { .. } | E::Dataset(_) | E::TooLarge { .. } => {
+            Fail::bad(e.to_string())
+        }
+        E::Json(_) | E::Csv { .. } => Fail::bad(e.to_string()),
+        other => Fail::internal(crate::WebError::Config(format!("registry: {other}"))),
+    }
+}
