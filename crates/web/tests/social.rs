@@ -1,0 +1,476 @@
+//! Social-media results through the collector and the country page: the
+//! five tests are accepted and re-judged by the server (a submitted lie
+//! is ignored), replays are duplicates, malformed ones get a 4xx with the
+//! reason, and the panel and its exports show what was stored.
+
+mod common;
+
+use common::{shared_data, start, Client};
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+fn body(v: &Value) -> Vec<u8> {
+    serde_json::to_vec(v).unwrap()
+}
+
+/// The base keys of a Canary measurement.
+fn base(uid: &str, test: &str, asn: u32, when: &str, keys: Value) -> Value {
+    json!({
+        "measurement_uid": uid,
+        "report_id": format!("20261129T000000Z_{}_KH_{asn}_n1_x", test.replace('_', "")),
+        "test_name": test, "test_version": "0.3.1",
+        "software_name": "canary", "software_version": "0.1.0",
+        "probe_cc": "KH", "probe_asn": format!("AS{asn}"), "probe_network_name": format!("Test ISP {asn}"),
+        "probe_ip": "127.0.0.1",
+        "measurement_start_time": when, "test_start_time": when,
+        "input": null, "annotations": {}, "test_keys": keys,
+    })
+}
+
+fn tags(e: &str) -> Value {
+    json!([format!("endpoint={e}")])
+}
+
+/// facebook_messenger as Canary's probe records it: b_api resolves into
+/// AS32934 and its connects time out; edge works. The submitted verdict
+/// keys say everything is fine (a lie the server must ignore).
+fn facebook(uid: &str, asn: u32, when: &str) -> Value {
+    let q = |e: &str, host: &str, ip: &str| {
+        json!({"hostname": host, "query_type": "A", "engine": "udp", "failure": null, "tags": tags(e),
+               "answers": [{"answer_type": "A", "ipv4": ip, "asn": 32934, "as_org_name": "Facebook"}]})
+    };
+    let tcp = |e: &str, ip: &str, failure: Option<&str>| {
+        json!({"ip": ip, "port": 443, "tags": tags(e),
+               "status": {"success": failure.is_none(), "failure": failure, "blocked": null}})
+    };
+    base(
+        uid,
+        "facebook_messenger",
+        asn,
+        when,
+        json!({
+            "queries": [q("b_api", "b-api.facebook.com", "157.240.1.1"), q("edge", "edge-mqtt.facebook.com", "157.240.1.2")],
+            "tcp_connect": [tcp("b_api", "157.240.1.1", Some("generic_timeout_error")), tcp("edge", "157.240.1.2", None)],
+            "facebook_tcp_blocking": false, "facebook_dns_blocking": false,
+            "x_canary": {"outcome": "ok", "layer": null, "kind": null, "endpoints": []}
+        }),
+    )
+}
+
+/// A page check as the probe records it, with the control's view.
+fn account(uid: &str, asn: u32, when: &str, url: &str, probe: Value, claimed: &str) -> Value {
+    let mut keys = probe;
+    keys["platform"] = json!("telegram");
+    keys["owner"] = json!("Free Press");
+    keys["category"] = json!("NEWS");
+    keys["control_view"] =
+        json!({"failure": null, "status": 200, "final_url": url, "title": "Free Press"});
+    keys["control_failure"] = Value::Null;
+    keys["account_status"] = json!(claimed);
+    let mut m = base(uid, "canary_account_check", asn, when, keys);
+    m["input"] = json!(url);
+    m["test_version"] = json!("0.1.0");
+    m
+}
+
+const RESTRICTED_URL: &str = "https://t.me/s/freepress";
+const BLOCKED_URL: &str = "https://t.me/s/news";
+
+/// The platform's own notice reaches the probe.
+fn platform_restricted(uid: &str, asn: u32, when: &str) -> Value {
+    account(
+        uid,
+        asn,
+        when,
+        RESTRICTED_URL,
+        json!({"requests": [{"request": {"method": "GET", "url": RESTRICTED_URL, "headers_list": []},
+            "response": {"code": 200, "headers_list": [],
+                "body": "<html><title>Telegram: Contact @freepress</title><p>This channel can\u{2019}t be displayed because it violated local laws.</p></html>"},
+            "failure": null, "tags": tags("page")}]}),
+        "reachable",
+    )
+}
+
+/// The ISP resets the TLS handshake.
+fn network_blocked(uid: &str, asn: u32, when: &str) -> Value {
+    account(
+        uid,
+        asn,
+        when,
+        BLOCKED_URL,
+        json!({
+            "tcp_connect": [{"ip": "149.154.167.99", "port": 443, "tags": tags("page"), "status": {"success": true, "failure": null}}],
+            "tls_handshakes": [{"address": "149.154.167.99:443", "server_name": "t.me", "failure": "connection_reset", "tags": tags("page")}],
+            "requests": [{"request": {"method": "GET", "url": BLOCKED_URL}, "failure": "connection_reset", "tags": tags("page")}]
+        }),
+        "platform_restricted",
+    )
+}
+
+async fn submit(c: &mut Client, m: &Value) -> (StatusCode, Value) {
+    let r = c.post_body("/api/v1/submit", body(m)).await;
+    let v = serde_json::from_str(&r.body).unwrap_or(Value::Null);
+    (r.status, v)
+}
+
+async fn get_json(c: &mut Client, path: &str) -> Value {
+    let r = c.get(path).await;
+    assert_eq!(r.status, StatusCode::OK, "{path}: {}", r.body);
+    serde_json::from_str(&r.body).unwrap()
+}
+
+#[tokio::test]
+async fn canary_measurements_are_rejudged_by_the_server_and_a_submitted_lie_is_ignored() {
+    let server = start(false).await;
+    let mut c = Client::new(&server);
+    let cases = [
+        ("facebook", facebook("fb-1", 64510, "2026-11-28 08:00:00")),
+        (
+            "platform",
+            platform_restricted("ac-1", 64510, "2026-11-28 08:00:00"),
+        ),
+        (
+            "network",
+            network_blocked("ac-2", 64511, "2026-11-28 09:00:00"),
+        ),
+    ];
+    for (name, m) in &cases {
+        let (status, v) = submit(&mut c, m).await;
+        assert_eq!(status, StatusCode::CREATED, "{name}: {v}");
+        assert_eq!(v["status"], "stored", "{name}");
+    }
+    let states = get_json(&mut c, "/api/v1/countries/KH/social").await;
+    let fb = &states[0];
+    assert_eq!(fb["service"], "facebook_messenger");
+    assert_eq!(
+        (&fb["outcome"], &fb["layer"], &fb["kind"]),
+        (&json!("blocked"), &json!("tcp"), &json!("blackhole"))
+    );
+    assert_eq!(fb["ooni_keys"]["facebook_tcp_blocking"], true, "{fb}");
+    assert_eq!(fb["ooni_keys"]["facebook_b_api_reachable"], false);
+    assert_eq!(fb["ooni_keys"]["facebook_edge_reachable"], true);
+    assert_eq!(fb["blocked_endpoints"], json!(["b_api"]));
+    assert_eq!(fb["network_name"], "Test ISP 64510");
+    let pages = get_json(&mut c, "/api/v1/countries/KH/restricted").await;
+    let by_url = |u: &str| {
+        pages
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["url"] == u)
+            .cloned()
+            .unwrap_or(Value::Null)
+    };
+    let p = by_url(RESTRICTED_URL);
+    assert_eq!(p["status"], "platform_restricted", "{pages}");
+    assert_eq!(p["fingerprint"], "telegram.local_laws");
+    assert_eq!(p["probe"]["title"], "Telegram: Contact @freepress");
+    assert_eq!(p["control"]["title"], "Free Press");
+    let n = by_url(BLOCKED_URL);
+    assert_eq!(n["status"], "network_blocked", "{pages}");
+    assert_eq!((&n["layer"], &n["kind"]), (&json!("tls"), &json!("reset")));
+    assert_eq!(n["asn"], 64511);
+    // the raw measurement is kept, scrubbed, byte for byte
+    let raw = c.get("/api/v1/social/fb-1/raw").await;
+    assert_eq!(raw.status, StatusCode::OK);
+    let v: Value = serde_json::from_str(&raw.body).unwrap();
+    assert_eq!(
+        v["test_keys"]["facebook_tcp_blocking"], false,
+        "kept as submitted"
+    );
+}
+
+#[tokio::test]
+async fn replays_are_duplicates_and_jsonl_mixes_tests() {
+    let server = start(false).await;
+    let mut c = Client::new(&server);
+    let m = facebook("fb-2", 64510, "2026-11-28 08:00:00");
+    assert_eq!(submit(&mut c, &m).await.0, StatusCode::CREATED);
+    let (status, v) = submit(&mut c, &m).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        (&v["status"], &v["duplicates"]),
+        (&json!("duplicate"), &json!(1))
+    );
+    // one JSONL submission with a social test and an account check
+    let lines = [
+        facebook("fb-3", 64510, "2026-11-28 10:00:00"),
+        network_blocked("ac-3", 64511, "2026-11-28 10:00:00"),
+        m.clone(),
+    ]
+    .iter()
+    .map(|v| serde_json::to_string(v).unwrap())
+    .collect::<Vec<_>>()
+    .join("\n");
+    let r = c.post_body("/api/v1/submit", lines.into_bytes()).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let v: Value = serde_json::from_str(&r.body).unwrap();
+    assert_eq!((&v["stored"], &v["duplicates"]), (&json!(2), &json!(1)));
+    assert_eq!(server.store.social_count().await.unwrap(), 3);
+}
+
+#[tokio::test]
+async fn malformed_social_measurements_get_a_4xx_with_the_reason() {
+    let server = start(false).await;
+    let mut c = Client::new(&server);
+    let good = facebook("fb-9", 64510, "2026-11-28 08:00:00");
+    let with = |f: &dyn Fn(&mut Value)| {
+        let mut m = good.clone();
+        f(&mut m);
+        m
+    };
+    let page = network_blocked("ac-9", 64511, "2026-11-28 08:00:00");
+    let page_with = |f: &dyn Fn(&mut Value)| {
+        let mut m = page.clone();
+        f(&mut m);
+        m
+    };
+    let cases: Vec<(&str, Value, &str)> = vec![
+        (
+            "test keys not an object",
+            with(&|m| m["test_keys"] = json!([1])),
+            "test_keys must be a JSON object",
+        ),
+        (
+            "no records at all",
+            with(&|m| m["test_keys"] = json!({"facebook_tcp_blocking": true})),
+            "no network records",
+        ),
+        (
+            "records not a list",
+            with(&|m| m["test_keys"]["tcp_connect"] = json!({"ip": 1})),
+            "must be a list",
+        ),
+        (
+            "tagged, but no endpoint of the service",
+            with(&|m| {
+                m["test_keys"] = json!({"tcp_connect": [{"ip": "192.0.2.1", "port": 443, "status": {"success": true}}],
+                                        "queries": [{"hostname": "x.test", "tags": ["other"]}],
+                                        "requests": [{"request": {"url": "https://x.test/"}, "tags": ["endpoint=zzz"]}]})
+            }),
+            "none of the service's endpoints",
+        ),
+        (
+            "account without platform",
+            page_with(&|m| {
+                m["test_keys"].as_object_mut().unwrap().remove("platform");
+            }),
+            "platform",
+        ),
+        (
+            "account of a non-web URL",
+            page_with(&|m| m["input"] = json!("ftp://files.example/")),
+            "http(s) URL",
+        ),
+        (
+            "bad control view",
+            page_with(&|m| m["test_keys"]["control_view"] = json!({"status": "two hundred"})),
+            "control_view",
+        ),
+        (
+            "missing software",
+            with(&|m| {
+                m.as_object_mut().unwrap().remove("software_name");
+            }),
+            "software_name",
+        ),
+    ];
+    for (name, m, reason) in cases {
+        let (status, v) = submit(&mut c, &m).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{name}: {v}");
+        let got = v["reason"].as_str().unwrap_or_default();
+        assert!(
+            got.contains(reason),
+            "{name}: {got:?} should mention {reason:?}"
+        );
+    }
+    assert_eq!(server.store.social_count().await.unwrap(), 0);
+}
+
+/// OONI's own measurements of the messaging tests (read in place from
+/// ../shared/data): accepted, re-judged, and the server's keys agree with
+/// the ones OONI's probe computed; flipping them changes nothing.
+#[tokio::test]
+async fn real_ooni_samples_are_accepted_and_the_server_agrees_with_ooni() {
+    let Some(data) = shared_data() else {
+        eprintln!("skipping: ../shared/data not found");
+        return;
+    };
+    let dir = data.join("ooni-samples/backend-fastpath-tests");
+    // (file, OONI's verdict keys to compare)
+    let samples: [(&str, &[&str]); 4] = [
+        (
+            "signal_022.json",
+            &["signal_backend_status", "signal_backend_failure"],
+        ),
+        (
+            "signal_2627.json",
+            &["signal_backend_status", "signal_backend_failure"],
+        ),
+        (
+            "telegram_nourl.json",
+            &[
+                "telegram_http_blocking",
+                "telegram_tcp_blocking",
+                "telegram_web_status",
+            ],
+        ),
+        (
+            "whatsapp.json",
+            &["registration_server_status", "whatsapp_endpoints_status"],
+        ),
+    ];
+    let server = start(false).await;
+    let mut c = Client::new(&server);
+    let mut seen = 0;
+    for (i, (file, keys)) in samples.iter().enumerate() {
+        let path = dir.join(file);
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            eprintln!("skipping {file}: not found");
+            continue;
+        };
+        seen += 1;
+        let mut m: Value = serde_json::from_str(&text).unwrap();
+        let uid = format!("ooni-sample-{i}");
+        m["measurement_uid"] = json!(uid);
+        let (status, v) = submit(&mut c, &m).await;
+        assert_eq!(status, StatusCode::CREATED, "{file}: {v}");
+        let cc = m["probe_cc"].as_str().unwrap().to_owned();
+        let states = get_json(&mut c, &format!("/api/v1/countries/{cc}/social")).await;
+        let state = states
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["measurement_id"] == uid.as_str())
+            .unwrap_or_else(|| panic!("{file}: {states}"))
+            .clone();
+        for k in *keys {
+            assert_eq!(
+                state["ooni_keys"][k], m["test_keys"][k],
+                "{file}: {k} recomputed {} vs OONI's {}",
+                state["ooni_keys"][k], m["test_keys"][k]
+            );
+        }
+        // The same measurement with OONI's keys flipped: the same verdict.
+        let mut lie = m.clone();
+        lie["measurement_uid"] = json!(format!("{uid}-lie"));
+        for k in *keys {
+            lie["test_keys"][k] = match &m["test_keys"][k] {
+                Value::Bool(b) => json!(!b),
+                Value::String(s) if s == "ok" => json!("blocked"),
+                Value::String(_) => json!("ok"),
+                _ => json!("bogus"),
+            };
+        }
+        assert_eq!(submit(&mut c, &lie).await.0, StatusCode::CREATED, "{file}");
+        let states = get_json(&mut c, &format!("/api/v1/countries/{cc}/social")).await;
+        let lied = states
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["measurement_id"] == format!("{uid}-lie").as_str())
+            .cloned()
+            .unwrap_or_else(|| panic!("{file}: {states}"));
+        assert_eq!(lied["ooni_keys"], state["ooni_keys"], "{file}");
+        assert_eq!(lied["outcome"], state["outcome"], "{file}");
+    }
+    if seen == 0 {
+        eprintln!("skipping: no messaging sample found in {}", dir.display());
+    }
+}
+
+#[tokio::test]
+async fn the_country_page_shows_the_panel_and_both_tables_export() {
+    let server = start(false).await;
+    let mut c = Client::new(&server);
+    for m in [
+        facebook("fb-5", 64510, "2026-11-27 08:00:00"),
+        facebook("fb-6", 64510, "2026-11-28 08:00:00"),
+        platform_restricted("ac-5", 64510, "2026-11-27 08:00:00"),
+        platform_restricted("ac-6", 64510, "2026-11-28 08:00:00"),
+        network_blocked("ac-7", 64511, "2026-11-28 08:00:00"),
+    ] {
+        assert_eq!(submit(&mut c, &m).await.0, StatusCode::CREATED);
+    }
+    let page = c.get("/country/KH?lang=en").await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    // minijinja escapes '/' in text and attributes
+    let html = &page.body.replace("&#x2f;", "/");
+    let platform_at = html
+        .find("Restricted by the platform")
+        .expect("platform table");
+    let network_at = html
+        .find("Blocked by the network (ISP)")
+        .expect("network table");
+    let restricted_row = html
+        .find("t.me/s/freepress")
+        .expect("restricted page listed");
+    let blocked_row = html.find("t.me/s/news").expect("blocked page listed");
+    assert!(
+        platform_at < restricted_row && restricted_row < network_at && network_at < blocked_row,
+        "each page in its own table"
+    );
+    for want in [
+        "Facebook Messenger",
+        "AS64510",
+        "Test ISP 64510",
+        "<svg class=\"strip\"",
+        "2026-11-27: 0 / 1 reached",
+        "telegram.local_laws",
+        "Platform restriction",
+        "Network blocking",
+        "/api/v1/countries/KH/social?format=csv",
+        "/api/v1/countries/KH/restricted?format=csv",
+        "/api/v1/countries/KH/social/series?format=json",
+    ] {
+        assert!(html.contains(want), "page lacks {want:?}");
+    }
+    let km = c.get("/country/KH?lang=km").await;
+    assert_eq!(km.status, StatusCode::OK);
+    assert!(km.body.contains("ត្រូវបានរឹតបន្តឹងដោយវេទិកា"));
+    // exports: CSV with a header and one line per row; JSON the same rows
+    let cases = [
+        ("/api/v1/countries/KH/social", 1, "service"),
+        ("/api/v1/countries/KH/social/series", 2, "share_reachable"),
+        ("/api/v1/countries/KH/restricted", 2, "first_seen"),
+        (
+            "/api/v1/countries/KH/restricted?status=platform_restricted",
+            1,
+            "fingerprint",
+        ),
+    ];
+    for (path, rows, column) in cases {
+        let json = get_json(&mut c, path).await;
+        assert_eq!(json.as_array().unwrap().len(), rows, "{path}");
+        let sep = if path.contains('?') { '&' } else { '?' };
+        let csv = c.get(&format!("{path}{sep}format=csv")).await;
+        assert_eq!(csv.status, StatusCode::OK);
+        assert!(csv.headers["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/csv"));
+        let mut lines = csv.body.lines();
+        assert!(
+            lines.next().unwrap().split(',').any(|h| h == column),
+            "{path}"
+        );
+        assert_eq!(lines.count(), rows, "{path}");
+    }
+    // filters follow the country page's conventions
+    let only = get_json(&mut c, "/api/v1/countries/KH/restricted?asn=64511").await;
+    assert_eq!(only.as_array().unwrap().len(), 1);
+    let before = get_json(&mut c, "/api/v1/countries/KH/social/series?to=2026-11-27").await;
+    assert_eq!(before.as_array().unwrap().len(), 1);
+    for bad in [
+        "/api/v1/countries/KH/restricted?status=everything",
+        "/api/v1/countries/KH/social?from=yesterday",
+        "/api/v1/countries/K1/social",
+        "/api/v1/social/a%20b/raw",
+    ] {
+        assert_eq!(c.get(bad).await.status, StatusCode::BAD_REQUEST, "{bad}");
+    }
+    assert_eq!(
+        c.get("/api/v1/social/nope/raw").await.status,
+        StatusCode::NOT_FOUND
+    );
+}
