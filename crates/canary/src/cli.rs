@@ -52,9 +52,12 @@ pub enum Command {
     ///
     /// With no arguments it listens on 127.0.0.1:8080 and keeps its data in
     /// canary.db in the working directory. `--demo` first loads a demo
-    /// dataset so there is something to see at once.
+    /// dataset (measurements, and the Cambodia registry as `canary seed kh`
+    /// does) so there is something to see at once. With --key-file (or
+    /// CANARY_FIELD_KEY) the registry's sensitive fields open for the users
+    /// allowed to read them.
     #[command(
-        after_help = "Examples:\n  canary serve --demo                      then open http://127.0.0.1:8080/country/KH\n  canary serve --listen 0.0.0.0:8080 --database postgres://canary@db/canary --cookie-secure"
+        after_help = "Examples:\n  canary serve --demo                      then open http://127.0.0.1:8080/country/KH\n  canary serve --listen 0.0.0.0:8080 --database postgres://canary@db/canary --cookie-secure --key-file /etc/canary/field.key"
     )]
     Serve(ServeArgs),
 
@@ -137,6 +140,181 @@ pub enum Command {
     /// Manage the Citizen Lab test lists (the URLs probes measure).
     #[command(subcommand)]
     Lists(ListsCommand),
+
+    /// Load a built-in registry dataset into the database (idempotent).
+    ///
+    /// The registry holds incidents, laws, sources, evidence and UN
+    /// recommendations. Sensitive fields (a victim's real name, an exact
+    /// place) are sealed with the field key before they reach the database;
+    /// the key itself is never stored there.
+    #[command(subcommand)]
+    Seed(SeedCommand),
+
+    /// Check the registry for tampering and damage; exit 0 when all is well,
+    /// 1 when anything is broken (each problem is named), 2 on error.
+    ///
+    /// Checks every evidence item's custody chain and the audit log (edited,
+    /// inserted, deleted or reordered entries, including deleted last
+    /// entries), every record against its recorded version, that no
+    /// sensitive field is stored in clear, that every reference between
+    /// records resolves and, with --evidence-dir, that every evidence file
+    /// still has its SHA-256. With --key-file, also that every sealed field
+    /// opens with that key.
+    #[command(
+        after_help = "Examples:\n  canary verify\n  canary verify --evidence-dir canary-evidence --json > heads-2026-11-29.json"
+    )]
+    Verify(VerifyArgs),
+
+    /// Export or import the registry (JSON or CSV).
+    #[command(subcommand)]
+    Registry(RegistryCommand),
+}
+
+/// The field key that seals and opens the registry's sensitive fields:
+/// `--key-file FILE`, or the environment variable `CANARY_FIELD_KEY` (the
+/// key text itself). Create one with `canary admin gen-key`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct KeyArgs {
+    /// The field key file (made by `canary admin gen-key`). Default: the
+    /// key in the environment variable CANARY_FIELD_KEY, if set.
+    #[arg(long, value_name = "FILE")]
+    pub key_file: Option<PathBuf>,
+
+    /// An older key, still able to open fields sealed before a key
+    /// rotation (repeatable; new values are sealed with --key-file).
+    #[arg(long, value_name = "FILE", requires = "key_file")]
+    pub old_key_file: Vec<PathBuf>,
+}
+
+/// `canary seed …`
+#[derive(Debug, Subcommand)]
+pub enum SeedCommand {
+    /// The Cambodia dataset: laws and provisions restricting digital rights,
+    /// incidents (prosecutions over posts, outlet closures, blocking orders),
+    /// their sources and the Special Rapporteur's benchmarks, from public
+    /// reporting. One victim's name is a sensitive field: give a key to seal
+    /// it, or --without-sensitive to store it redacted (lost).
+    #[command(
+        after_help = "Examples:\n  canary admin gen-key --output field.key && canary seed kh --key-file field.key\n  CANARY_FIELD_KEY=\"$(cat field.key)\" canary seed kh --database postgres://canary@db/canary"
+    )]
+    Kh(SeedArgs),
+}
+
+/// Options of `canary seed kh`.
+#[derive(Debug, clap::Args)]
+pub struct SeedArgs {
+    /// The database: a SQLite file or a postgres:// URL.
+    #[arg(long, value_name = "URL", default_value = DEFAULT_DATABASE)]
+    pub database: String,
+
+    #[command(flatten)]
+    pub key: KeyArgs,
+
+    /// Without a key: store the sensitive fields redacted instead of
+    /// refusing (their content is then lost).
+    #[arg(long)]
+    pub without_sensitive: bool,
+
+    /// Print the counts as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Options of `canary verify`.
+#[derive(Debug, clap::Args)]
+pub struct VerifyArgs {
+    /// The database: a SQLite file or a postgres:// URL.
+    #[arg(long, value_name = "URL", default_value = DEFAULT_DATABASE)]
+    pub database: String,
+
+    /// Also re-hash every evidence file kept in this folder (the one given
+    /// to `canary serve --evidence-dir`).
+    #[arg(long, value_name = "DIR")]
+    pub evidence_dir: Option<PathBuf>,
+
+    /// Also check that every sealed field opens with this key (nothing is
+    /// printed of what they contain).
+    #[arg(long, value_name = "FILE")]
+    pub key_file: Option<PathBuf>,
+
+    /// Print the report as JSON, with every chain's head (keep it outside
+    /// the database: a later run can be compared with it).
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `canary registry …`
+#[derive(Debug, Subcommand)]
+pub enum RegistryCommand {
+    /// Export what one web user may see (or, without --as, what the public
+    /// may see: published records, sensitive fields redacted) as one JSON
+    /// file or a folder of CSV files. The export is recorded in the audit
+    /// log with its SHA-256.
+    #[command(
+        after_help = "Examples:\n  canary registry export --format json --output public.json\n  canary registry export --format csv --output kh-csv/ --as sokha\n  canary registry export --format json --output mine.json --as sokha --reveal --key-file field.key"
+    )]
+    Export(RegistryExportArgs),
+
+    /// Import a registry export (a JSON file, or a folder of CSV files):
+    /// validated, sensitive fields sealed with the key, all or nothing.
+    /// Importing the same export twice changes nothing; newer versions of
+    /// records update them.
+    #[command(
+        after_help = "Examples:\n  canary registry import public.json\n  canary registry import kh-csv/ --key-file field.key --by sokha"
+    )]
+    Import(RegistryImportArgs),
+}
+
+/// Options of `canary registry export`.
+#[derive(Debug, clap::Args)]
+pub struct RegistryExportArgs {
+    /// `json` (one file) or `csv` (one file per collection in a folder).
+    #[arg(long, value_name = "FORMAT", default_value = "json")]
+    pub format: String,
+
+    /// The file (json) or folder (csv) to write; never overwritten.
+    #[arg(long, short, value_name = "PATH")]
+    pub output: PathBuf,
+
+    /// Export what this web user (see `canary admin create-user`) may see,
+    /// by their role and organisation. Default: the public view.
+    #[arg(long = "as", value_name = "USER")]
+    pub as_user: Option<String>,
+
+    /// Open the sensitive fields this user may read (needs the key; each
+    /// read is recorded in the audit log). Without it they stay sealed.
+    #[arg(long, requires = "as_user")]
+    pub reveal: bool,
+
+    #[command(flatten)]
+    pub key: KeyArgs,
+
+    /// The database: a SQLite file or a postgres:// URL.
+    #[arg(long, value_name = "URL", default_value = DEFAULT_DATABASE)]
+    pub database: String,
+}
+
+/// Options of `canary registry import`.
+#[derive(Debug, clap::Args)]
+pub struct RegistryImportArgs {
+    /// A JSON export, or a folder of CSV files.
+    #[arg(value_name = "FILE_OR_DIR")]
+    pub path: PathBuf,
+
+    #[command(flatten)]
+    pub key: KeyArgs,
+
+    /// Who is importing (recorded in the version history and audit log).
+    #[arg(long, value_name = "USER", default_value = "cli")]
+    pub by: String,
+
+    /// The database: a SQLite file or a postgres:// URL.
+    #[arg(long, value_name = "URL", default_value = DEFAULT_DATABASE)]
+    pub database: String,
+
+    /// Print the counts as JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Options of `canary inspect`.
@@ -459,7 +637,9 @@ pub struct ServeArgs {
     #[arg(long, value_name = "URL", default_value = DEFAULT_DATABASE)]
     pub database: String,
 
-    /// Load the demo dataset first (idempotent).
+    /// Load the demo dataset first: measurements and the Cambodia registry
+    /// (idempotent; without a key the registry's one sensitive field is
+    /// stored redacted).
     #[arg(long)]
     pub demo: bool,
 
@@ -471,6 +651,17 @@ pub struct ServeArgs {
     /// e.g. behind a TLS proxy).
     #[arg(long)]
     pub cookie_secure: bool,
+
+    /// The field key that opens the registry's sensitive fields for the
+    /// users allowed to read them. Without it they stay sealed and every
+    /// page shows them redacted.
+    #[command(flatten)]
+    pub key: KeyArgs,
+
+    /// Where evidence files are kept (default: canary-evidence beside the
+    /// SQLite database, or in the working directory for PostgreSQL).
+    #[arg(long, value_name = "DIR")]
+    pub evidence_dir: Option<PathBuf>,
 }
 
 /// `canary admin …`
@@ -481,6 +672,28 @@ pub enum AdminCommand {
         after_help = "Example:\n  printf '%s\\n' 'a long passphrase' | canary admin create-user --name sokha --role admin --org LICADHO --password-stdin"
     )]
     CreateUser(CreateUserArgs),
+
+    /// Create a new field key: the key that seals the registry's sensitive
+    /// fields. Keep it outside the database and back it up: without it,
+    /// sealed fields can never be read again.
+    #[command(
+        after_help = "Example:\n  canary admin gen-key --output /etc/canary/field.key\n  canary serve --key-file /etc/canary/field.key"
+    )]
+    GenKey(GenKeyArgs),
+}
+
+/// Options of `canary admin gen-key`.
+#[derive(Debug, clap::Args)]
+pub struct GenKeyArgs {
+    /// The key file to create (readable by its owner only; an existing file
+    /// is never overwritten).
+    #[arg(long, short, value_name = "FILE")]
+    pub output: PathBuf,
+
+    /// The key's id (0-255), written into every value it seals; give a new
+    /// id when rotating keys.
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub id: u8,
 }
 
 /// Options of `canary admin create-user`.

@@ -5,6 +5,7 @@ mod helper;
 mod inspect;
 mod lists;
 mod probe;
+mod registry;
 mod report;
 mod serve;
 mod store_cmds;
@@ -28,5 +29,8 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Probe(args) => probe::run(*args),
         Command::Helper(args) => helper::run(args),
         Command::Lists(command) => lists::run(command),
+        Command::Seed(command) => registry::seed(command),
+        Command::Verify(args) => registry::verify(args),
+        Command::Registry(command) => registry::run(command),
     }
 }

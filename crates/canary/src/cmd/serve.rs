@@ -14,6 +14,11 @@ use crate::cmd::store_cmds::open_store;
 
 pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let fingerprints = crate::judge::fingerprints(&args.fingerprints)?;
+    let ring = crate::cmd::registry::key_ring(&args.key)?;
+    let evidence_dir = args
+        .evidence_dir
+        .clone()
+        .unwrap_or_else(|| crate::cmd::registry::default_evidence_dir(&args.database));
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -28,10 +33,29 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
                 "canary: demo dataset loaded ({} measurements added, {} already there)",
                 report.inserted, report.duplicates
             );
+            let (registry, sensitive) =
+                crate::cmd::registry::seed_kh(&store, ring.as_ref(), true).await?;
+            eprintln!(
+                "canary: demo registry loaded ({} rows added or updated; sensitive fields {})",
+                registry.changed(),
+                match sensitive {
+                    crate::cmd::registry::Sensitive::Sealed => "sealed with the key",
+                    crate::cmd::registry::Sensitive::Redacted => "redacted: no key given",
+                    crate::cmd::registry::Sensitive::None => "none",
+                }
+            );
         }
         let mut config = WebConfig::new(store);
         config.fingerprints = Arc::new(fingerprints);
         config.cookie_secure = args.cookie_secure;
+        config.registry_keys = ring.map(Arc::new);
+        config.evidence_dir = Some(evidence_dir);
+        #[cfg(feature = "pdf")]
+        {
+            config.pdf = Some(canary_web::PdfRenderer(Arc::new(|data, options| {
+                canary_report_pdf::render_pdf(data, options)
+            })));
+        }
         let listener = tokio::net::TcpListener::bind(args.listen)
             .await
             .with_context(|| format!("listening on {}", args.listen))?;
@@ -56,6 +80,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
 pub fn admin(command: AdminCommand) -> anyhow::Result<ExitCode> {
     match command {
         AdminCommand::CreateUser(args) => create_user(args),
+        AdminCommand::GenKey(args) => crate::cmd::registry::gen_key(args),
     }
 }
 
