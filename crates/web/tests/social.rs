@@ -474,3 +474,84 @@ async fn the_country_page_shows_the_panel_and_both_tables_export() {
         StatusCode::NOT_FOUND
     );
 }
+
+/// `serve --demo`: the social story the demo documents, judged by the
+/// collector's code, shows in the store queries and on the country page.
+#[tokio::test]
+async fn the_demo_tells_its_social_story() {
+    use canary_web::demo;
+    let server = start(true).await;
+    let day = |d: i64| (demo::FIRST_DAY + time::Duration::days(d)).to_string();
+    let f = canary_store::Filters::default();
+    let states = server.store.social_latest("KH", &f).await.unwrap();
+    assert_eq!(states.len(), 4 * demo::NETWORKS.len());
+    let state = |service: &str, asn: u32| {
+        states
+            .iter()
+            .find(|s| s.service == service && s.asn == asn)
+            .unwrap_or_else(|| panic!("{service} AS{asn}"))
+    };
+    // (service, network, blocked since day, layer, kind)
+    let blocked = [
+        ("telegram", 64500, 10, "tcp", "blackhole"),
+        ("whatsapp", 64501, 20, "dns", "nxdomain"),
+        ("signal", 64502, 15, "tls", "reset"),
+    ];
+    for (service, asn, since, layer, kind) in blocked {
+        let s = state(service, asn);
+        assert_eq!(s.outcome, canary_store::Outcome::Blocked, "{service}");
+        assert_eq!(
+            (s.layer.as_deref(), s.kind.as_deref()),
+            (Some(layer), Some(kind)),
+            "{service}"
+        );
+        let since_day = s.blocked_since.map(|t| t.date().to_string());
+        assert_eq!(since_day, Some(day(since)), "{service}");
+        let last_ok = s.last_ok.map(|t| t.date().to_string());
+        assert_eq!(last_ok, Some(day(since - 1)), "{service}");
+    }
+    assert_eq!(
+        state("facebook_messenger", 64500).outcome,
+        canary_store::Outcome::Ok
+    );
+    // Messenger's DNS episode shows in the series of Example Mobile.
+    let series = server.store.social_series("KH", &f).await.unwrap();
+    let fb_blocked: Vec<String> = series
+        .iter()
+        .filter(|d| d.service == "facebook_messenger" && d.blocked > 0)
+        .map(|d| format!("{} AS{}", d.day, d.asn))
+        .collect();
+    let want: Vec<String> = (5..=8).map(|d| format!("{} AS64500", day(d))).collect();
+    assert_eq!(fb_blocked, want);
+    let pages = server.store.restricted_pages("KH", &f).await.unwrap();
+    let platform: Vec<_> = pages
+        .iter()
+        .filter(|p| p.status == "platform_restricted")
+        .collect();
+    assert_eq!(platform.len(), demo::NETWORKS.len(), "{pages:?}");
+    assert!(platform.iter().all(|p| p.url.contains("t.me")
+        && p.first_seen.date().to_string() == day(12)
+        && p.current));
+    let network: Vec<_> = pages
+        .iter()
+        .filter(|p| p.status == "network_blocked")
+        .collect();
+    assert_eq!(network.len(), 1, "{pages:?}");
+    assert_eq!(
+        (network[0].asn, network[0].first_seen.date().to_string()),
+        (64501, day(18))
+    );
+    assert_eq!(
+        (network[0].layer.as_deref(), network[0].kind.as_deref()),
+        (Some("tls"), Some("reset"))
+    );
+    let mut c = Client::new(&server);
+    let page = c.get("/country/KH").await;
+    assert_eq!(page.status, StatusCode::OK);
+    let html = page.body.replace("&#x2f;", "/");
+    assert!(html.contains("Example Mobile (demo)") && html.contains("class=\"strip\""));
+    assert!(
+        html.contains("t.me/s/example_news_demo")
+            && html.contains("facebook.com/example.rights.demo")
+    );
+}
