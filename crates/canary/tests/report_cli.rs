@@ -1,20 +1,49 @@
 //! `canary report`, run as a real process over the web demo dataset and the
-//! Cambodia seed registry.
+//! Cambodia seed registry kept in the same database (`--registry store`,
+//! the default), the built-in seed (`seed`) or a JSON export.
 
 use std::process::{Command, Output};
 
-fn demo_db(dir: &std::path::Path) -> String {
-    let db = dir.join("canary.db").to_str().expect("utf-8").to_string();
-    let rt = tokio::runtime::Builder::new_current_thread()
+use canary_registry::{FieldKey, KeyRing};
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-        .expect("runtime");
-    rt.block_on(async {
+        .expect("runtime")
+}
+
+/// A database with the demo measurements and, when `with_registry`, the
+/// Cambodia seed registry (sealed with a throw-away key, as `canary seed
+/// kh` stores it).
+fn database(dir: &std::path::Path, with_registry: bool) -> String {
+    let db = dir.join("canary.db").to_str().expect("utf-8").to_string();
+    runtime().block_on(async {
         let store = canary_store::Store::open(&db).await.expect("store");
         canary_web::demo::load(&store).await.expect("demo data");
+        if with_registry {
+            let ring = KeyRing::new(FieldKey::generate(1).expect("key"));
+            let mut seed = canary_registry::seed::kh();
+            seed.seal_all(&ring).expect("sealed");
+            store
+                .registry_import(&seed, "seed", canary_registry::seed::SEED_AT)
+                .await
+                .expect("registry stored");
+        } else {
+            // the demo loader may bring a registry of its own: this
+            // database is meant to have none
+            assert!(
+                store.registry_load().await.expect("registry").is_empty(),
+                "demo data without a registry"
+            );
+        }
         store.close().await;
     });
     db
+}
+
+fn demo_db(dir: &std::path::Path) -> String {
+    database(dir, true)
 }
 
 fn report(db: &str, extra: &[&str]) -> Output {
@@ -153,4 +182,108 @@ fn without_the_pdf_feature_pdf_is_refused_clearly() {
     let out = report(&db, &["--format", "pdf"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--features pdf"));
+}
+
+/// `data-figure="KEY" …>VALUE<` of one figure in a rendered report.
+fn figure(html: &str, key: &str) -> u64 {
+    let marker = format!("data-figure=\"{key}\"");
+    let at = html
+        .find(&marker)
+        .unwrap_or_else(|| panic!("{key} in the report"));
+    let rest = &html[at..];
+    let gt = rest.find('>').expect("tag end");
+    let lt = rest[gt..].find('<').expect("text end") + gt;
+    rest[gt + 1..lt].parse().expect("an integer")
+}
+
+#[test]
+fn the_registry_in_the_database_is_the_default_and_matches_the_built_in_seed() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = demo_db(dir.path());
+    // The period of the seed's incidents and the demo measurements.
+    let args = ["--from", "2017-01-01", "--to", "2024-12-31"];
+    let run = |extra: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_canary"))
+            .args(["report", "--country", "KH", "--database", &db])
+            .args(args)
+            .args(extra)
+            .output()
+            .expect("report runs")
+    };
+    let stored = run(&[]);
+    assert!(
+        stored.status.success(),
+        "{}",
+        String::from_utf8_lossy(&stored.stderr)
+    );
+    let explicit = run(&["--registry", "store"]);
+    assert_eq!(stored.stdout, explicit.stdout, "store is the default");
+    let html = String::from_utf8(stored.stdout.clone()).expect("utf-8");
+    let incidents = figure(&html, "summary.incidents");
+    let published = canary_registry::seed::kh()
+        .view_for(&canary_registry::Principal::Anonymous)
+        .incidents
+        .iter()
+        .filter(|i| i.place.country == "KH")
+        .count() as u64;
+    assert!(
+        incidents > 0,
+        "the stored seed's published incidents are reported"
+    );
+    assert_eq!(incidents, published);
+    // The public edition of the sealed, stored seed is the public edition
+    // of the built-in one: sealing changes nothing a public reader sees.
+    let builtin = run(&["--registry", "seed"]);
+    assert!(builtin.status.success());
+    assert!(
+        stored.stdout == builtin.stdout,
+        "the stored and the built-in seed give the same public report"
+    );
+    // A JSON export still works, and gives the same report.
+    let export = dir.path().join("registry.json");
+    std::fs::write(
+        &export,
+        canary_registry::io::to_json(&canary_registry::seed::kh()).expect("json"),
+    )
+    .expect("write");
+    let from_file = run(&["--registry", export.to_str().expect("utf-8")]);
+    assert!(from_file.status.success());
+    assert!(
+        from_file.stdout == builtin.stdout,
+        "a JSON export of the seed"
+    );
+    // A missing file is named.
+    let missing = run(&["--registry", "no-such-registry.json"]);
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("no-such-registry.json"));
+}
+
+#[test]
+fn an_empty_registry_in_the_database_gives_a_report_without_incidents_and_says_how_to_load_one() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = database(dir.path(), false);
+    let out = report(&db, &[]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("registry")
+            && stderr.contains("is empty")
+            && stderr.contains("canary seed kh"),
+        "{stderr}"
+    );
+    let html = String::from_utf8(out.stdout).expect("utf-8");
+    assert_eq!(figure(&html, "summary.incidents"), 0);
+    assert!(
+        figure(&html, "summary.sites_tested") > 0,
+        "measurements still reported"
+    );
+    // With a registry, no such warning.
+    let seeded = tempfile::tempdir().expect("tempdir");
+    let db = demo_db(seeded.path());
+    let out = report(&db, &[]);
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("is empty"));
 }

@@ -1,5 +1,13 @@
 //! `canary report`: a country report or a UPR submission draft, in English
 //! or Khmer, as HTML or PDF, from the store and the registry.
+//!
+//! The registry (`--registry`) is by default the one kept in `--database`
+//! (`store`), the same one `canary serve` shows and its `/reports` form
+//! uses; `seed` is the built-in Cambodia dataset and anything else a JSON
+//! export. When the stored registry is empty the report is still made
+//! (a measurements-only report is legitimate) and its incident and
+//! recommendation sections say there is nothing to report; a warning on
+//! standard error says how to load the Cambodia dataset (`canary seed kh`).
 
 use std::process::ExitCode;
 
@@ -7,20 +15,44 @@ use anyhow::{bail, Context};
 use canary_report::{Edition, ReportOptions};
 
 use crate::cli::ReportArgs;
-use crate::cmd::store_cmds::open_store;
+use crate::cmd::store_cmds::{open_store, shown};
 
 fn date(s: &str, what: &str) -> anyhow::Result<time::Date> {
     let format = time::macros::format_description!("[year]-[month]-[day]");
     time::Date::parse(s, format).with_context(|| format!("{what} {s}: use YYYY-MM-DD"))
 }
 
-/// The registry dataset: the built-in Cambodia seed, or a JSON export.
-fn registry(source: &str) -> anyhow::Result<canary_registry::Dataset> {
-    if source == "seed" {
-        return Ok(canary_registry::seed::kh());
+/// Largest registry JSON export read with `--registry FILE` (bytes).
+const MAX_REGISTRY_FILE: u64 = 256 * 1024 * 1024;
+
+/// Where the registry comes from.
+enum RegistrySource {
+    /// The registry kept in `--database`.
+    Store,
+    /// A dataset read before the store is opened: the built-in Cambodia
+    /// seed, or a JSON export.
+    Given(canary_registry::Dataset),
+}
+
+fn registry(source: &str) -> anyhow::Result<RegistrySource> {
+    match source {
+        "store" => Ok(RegistrySource::Store),
+        "seed" => Ok(RegistrySource::Given(canary_registry::seed::kh())),
+        path => {
+            use std::io::Read;
+            let file = std::fs::File::open(path).with_context(|| format!("--registry {path}"))?;
+            let mut text = String::new();
+            file.take(MAX_REGISTRY_FILE + 1)
+                .read_to_string(&mut text)
+                .with_context(|| format!("--registry {path}"))?;
+            if text.len() as u64 > MAX_REGISTRY_FILE {
+                bail!("--registry {path}: larger than {MAX_REGISTRY_FILE} bytes");
+            }
+            let dataset = canary_registry::io::from_json(&text)
+                .with_context(|| format!("--registry {path}"))?;
+            Ok(RegistrySource::Given(dataset))
+        }
     }
-    let text = std::fs::read_to_string(source).with_context(|| format!("--registry {source}"))?;
-    canary_registry::io::from_json(&text).with_context(|| format!("--registry {source}"))
 }
 
 pub fn run(args: ReportArgs) -> anyhow::Result<ExitCode> {
@@ -52,16 +84,36 @@ pub fn run(args: ReportArgs) -> anyhow::Result<ExitCode> {
     if pdf && !cfg!(feature = "pdf") {
         bail!("this canary was built without PDF support: rebuild with `cargo build --release --features pdf`, or use --format html");
     }
-    let dataset = registry(&args.registry)?;
+    let source = registry(&args.registry)?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .context("starting the async runtime")?;
     let data = runtime.block_on(async {
         let store = open_store(&args.database).await?;
-        let data = canary_report::gather(&store, &dataset, &options).await;
+        let result = async {
+            let dataset = match source {
+                RegistrySource::Given(d) => d,
+                RegistrySource::Store => {
+                    let d = store.registry_load().await.with_context(|| {
+                        format!("reading the registry in {}", shown(&args.database))
+                    })?;
+                    if d.is_empty() {
+                        eprintln!(
+                            "canary: warning: the registry in {db} is empty, so the report has no \
+                             incidents or recommendations; load the Cambodia dataset with \
+                             `canary seed kh --database {db}` (or use --registry seed)",
+                            db = shown(&args.database)
+                        );
+                    }
+                    d
+                }
+            };
+            Ok::<_, anyhow::Error>(canary_report::gather(&store, &dataset, &options).await?)
+        }
+        .await;
         store.close().await;
-        anyhow::Ok(data?)
+        result
     })?;
     for warning in &data.warnings {
         eprintln!("canary: warning: {warning}");
