@@ -84,16 +84,35 @@ pub(crate) async fn list(
     ctx: Ctx,
     Path(collection): Path<String>,
 ) -> Result<Response, Fail> {
+    list_collection(&s, &ctx, &collection).await
+}
+
+/// `GET /api/v1/registry/incidents` (its path also takes the POST).
+pub(crate) async fn list_incidents(State(s): State<Shared>, ctx: Ctx) -> Result<Response, Fail> {
+    list_collection(&s, &ctx, "incidents").await
+}
+
+/// `GET /api/v1/registry/acts` (its path also takes the POST).
+pub(crate) async fn list_acts(State(s): State<Shared>, ctx: Ctx) -> Result<Response, Fail> {
+    list_collection(&s, &ctx, "acts").await
+}
+
+/// `GET /api/v1/registry/evidence` (its path also takes the upload).
+pub(crate) async fn list_evidence(State(s): State<Shared>, ctx: Ctx) -> Result<Response, Fail> {
+    list_collection(&s, &ctx, "evidence").await
+}
+
+async fn list_collection(s: &Shared, ctx: &Ctx, collection: &str) -> Result<Response, Fail> {
     ctx.require(s.cfg.access.api)?;
-    if !COLLECTIONS.contains(&collection.as_str()) {
+    if !COLLECTIONS.contains(&collection) {
         return Err(Fail::not_found());
     }
-    let who = Who::of(&s, &ctx);
-    let ds = view_of(&s, &who).await?;
-    let body = match collection.as_str() {
+    let who = Who::of(s, ctx);
+    let ds = view_of(s, &who).await?;
+    let body = match collection {
         "organisations" => json_of(&ds.organisations)?,
         "incidents" => {
-            let f = IncidentFilter::from_ctx(&ctx);
+            let f = IncidentFilter::from_ctx(ctx);
             let rows: Vec<canary_registry::Incident> =
                 filter_incidents(&ds, &f)?.into_iter().cloned().collect();
             json_of(&redacted(&rows))?
@@ -362,7 +381,7 @@ pub(crate) async fn export(State(s): State<Shared>, ctx: Ctx) -> Result<Response
             return Err(Fail::bad(format!(
                 "collection: one of {}",
                 COLLECTIONS.join(", ")
-            )))
+            )));
         }
         (ExportFormat::Json, _) => None,
     };
@@ -449,7 +468,7 @@ pub(crate) async fn import(
         None if has_clear => {
             return Err(Fail::bad(
                 "this server has no field keys, so it cannot store sensitive values",
-            ))
+            ));
         }
         None => {}
     }

@@ -267,6 +267,9 @@ pub(crate) async fn update_incident(
     input.check()?;
     let mut ds = data::load(s).await?;
     let inc = readable(&mut ds.incidents, who, id)?;
+    if !canary_registry::can_write(&who.p, &inc.meta) {
+        return Err(Fail::new(StatusCode::FORBIDDEN, "error_forbidden"));
+    }
     check_version(&inc.meta, expected_version)?;
     let summary = input
         .change_summary
@@ -662,7 +665,11 @@ pub(crate) async fn incident_new(State(s): State<Shared>, ctx: Ctx) -> Result<Re
             action => "/registry/incidents/new",
             i => None::<()>,
             version => 0,
-            values => Value::from_serialize(serde_json::json!({})),
+            values => Value::from_serialize(serde_json::json!({
+                "title": "", "title_km": "", "summary": "", "start": "", "end": "",
+                "area": "", "precision": "country", "rights": "", "tags": "",
+                "unverified_note": "", "has_exact": false,
+            })),
             has_keys => who.keys.is_some(),
         }},
     )
@@ -952,7 +959,7 @@ pub(crate) async fn evidence_upload(
             parts
                 .iter()
                 .find(|p| p.name == name && p.filename.is_none())
-                .map(|p| String::from_utf8_lossy(&p.data).into_owned())
+                .map(|p| String::from_utf8_lossy(p.data).into_owned())
                 .unwrap_or_default()
         };
         ctx.check_csrf(&field("csrf"))?;
@@ -976,7 +983,7 @@ pub(crate) async fn evidence_upload(
                 .collect(),
             provenance: opt(&field("provenance")),
         };
-        let data = body.slice_ref(&file.data);
+        let data = body.slice_ref(file.data);
         let (item, _) = upload_evidence(&s, &who, data, input).await?;
         let ds = Dataset {
             custody: Vec::new(),

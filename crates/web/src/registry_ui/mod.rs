@@ -131,8 +131,14 @@ pub(crate) fn routes() -> Router<Shared> {
         .route("/api/v1/openapi.json", get(api::openapi))
         .route("/api/v1/registry/session", get(api::session))
         .route("/api/v1/registry/export", get(api::export))
-        .route("/api/v1/registry/incidents", post(api::incident_create))
-        .route("/api/v1/registry/acts", post(api::act_create))
+        .route(
+            "/api/v1/registry/incidents",
+            get(api::list_incidents).post(api::incident_create),
+        )
+        .route(
+            "/api/v1/registry/acts",
+            get(api::list_acts).post(api::act_create),
+        )
         .route("/api/v1/registry/{collection}", get(api::list))
         .route(
             "/api/v1/registry/{collection}/{id}",
@@ -145,7 +151,10 @@ pub(crate) fn routes() -> Router<Shared> {
         .layer(DefaultBodyLimit::max(MAX_FORM_BYTES));
     let evidence = Router::new()
         .route("/registry/evidence", post(forms::evidence_upload))
-        .route("/api/v1/registry/evidence", post(api::evidence_upload))
+        .route(
+            "/api/v1/registry/evidence",
+            get(api::list_evidence).post(api::evidence_upload),
+        )
         .layer(DefaultBodyLimit::max(MAX_EVIDENCE_BYTES + 64 * 1024));
     let import = Router::new()
         .route("/api/v1/registry/import", post(api::import))

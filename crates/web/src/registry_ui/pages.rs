@@ -511,7 +511,7 @@ pub(crate) async fn law(
         };
         let mut provisions: Vec<&canary_registry::Provision> =
             ds.provisions.iter().filter(|p| p.law_id == id).collect();
-        provisions.sort_by(|a, b| natural(&a.article).cmp(&natural(&b.article)));
+        provisions.sort_by_key(|p| natural(&p.article));
         #[derive(Serialize)]
         struct Use {
             incident_id: String,
