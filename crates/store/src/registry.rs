@@ -259,10 +259,10 @@ pub trait StoredRow: Serialize + DeserializeOwned + Clone + Send + Sync + 'stati
     /// Where it is kept.
     const COLLECTION: Collection;
     /// Its key in the collection: the id for organisations, acts and
-    /// assessments; the joined ids for relationships (see [`row_key`]'s
-    /// forms in each impl): `from|to|kind` for incident links,
-    /// `act|actor` for involvements, `source|record` for citations,
-    /// `act|provision|role|date` for invocations.
+    /// assessments; the joined ids for relationships: `from|to|kind` for
+    /// incident links, `act|actor` for involvements, `source|record` for
+    /// citations, `act|provision|role|date` for invocations. Changing a
+    /// field of the key makes another row: delete the old one.
     fn key(&self) -> String;
 }
 
@@ -428,6 +428,9 @@ pub struct ImportCounts {
     pub updated: u64,
     /// Rows already stored as given.
     pub unchanged: u64,
+    /// Top-level records the store already holds in a newer version (an
+    /// edit made after the export was taken): left as stored.
+    pub older: u64,
 }
 
 /// What [`Store::registry_import`] did, per collection (`custody` too).
@@ -820,7 +823,28 @@ fn stale(id: &str, stored: u32, incoming: u32, why: &str) -> StoreError {
     )
 }
 
-async fn write_record<R: StoredRecord>(tx: &mut Tx, record: &R) -> Result<Written, StoreError> {
+/// Two writers inserting the same new row: the second one is stale.
+fn unique_is_stale(e: StoreError, id: &str) -> StoreError {
+    match e {
+        StoreError::Database(sqlx::Error::Database(d)) if d.is_unique_violation() => {
+            StoreError::invalid(
+                STALE_VERSION,
+                format!("{id} was created by someone else meanwhile: reload it"),
+            )
+        }
+        other => other,
+    }
+}
+
+/// What [`write_record`] found.
+enum RecordWrite {
+    /// Written (or unchanged).
+    Done(Written),
+    /// The store holds a newer version whose history extends this one's.
+    StoredIsNewer(u32),
+}
+
+async fn write_record<R: StoredRecord>(tx: &mut Tx, record: &R) -> Result<RecordWrite, StoreError> {
     let new = prepare_record(record)?;
     let c = R::COLLECTION;
     let n = new.versions.len() as u32;
@@ -839,12 +863,13 @@ async fn write_record<R: StoredRecord>(tx: &mut Tx, record: &R) -> Result<Writte
                 Arg::Int(now),
             ],
         )
-        .await?;
+        .await
+        .map_err(|e| unique_is_stale(e, &new.id))?;
         for v in &new.versions {
             let body = (v.n == n).then(|| new.body.clone());
             insert_version(tx, c, &new.id, v.n, &v.by, v.at, &v.change_summary, body).await?;
         }
-        return Ok(Written::Inserted { version: n });
+        return Ok(RecordWrite::Done(Written::Inserted { version: n }));
     };
     let old_record: R = parse_body(c.as_str(), &new.id, &stored_body)?;
     let old = prepare_record(&old_record).map_err(|e| {
@@ -856,7 +881,7 @@ async fn write_record<R: StoredRecord>(tx: &mut Tx, record: &R) -> Result<Writte
     let stored_n = to_u32(&new.id, stored_version)?;
     if n == stored_n && new.versions == old.versions {
         if new.blanked == old.blanked {
-            return Ok(Written::Unchanged { version: n });
+            return Ok(RecordWrite::Done(Written::Unchanged { version: n }));
         }
         return Err(stale(
             &new.id,
@@ -864,6 +889,9 @@ async fn write_record<R: StoredRecord>(tx: &mut Tx, record: &R) -> Result<Writte
             n,
             "different content: an edit must add a version (RecordMeta::record_edit)",
         ));
+    }
+    if n < stored_n && new.versions[..] == old.versions[..new.versions.len()] {
+        return Ok(RecordWrite::StoredIsNewer(stored_n));
     }
     if n <= stored_n
         || new.versions[..old.versions.len().min(new.versions.len())] != old.versions[..]
@@ -902,7 +930,7 @@ async fn write_record<R: StoredRecord>(tx: &mut Tx, record: &R) -> Result<Writte
         let body = (v.n == n).then(|| new.body.clone());
         insert_version(tx, c, &new.id, v.n, &v.by, v.at, &v.change_summary, body).await?;
     }
-    Ok(Written::Updated { version: n })
+    Ok(RecordWrite::Done(Written::Updated { version: n }))
 }
 
 async fn write_row<R: StoredRow>(tx: &mut Tx, row: &R, edit: &Edit) -> Result<Written, StoreError> {
@@ -960,7 +988,8 @@ async fn write_row<R: StoredRow>(tx: &mut Tx, row: &R, edit: &Edit) -> Result<Wr
                     Arg::Int(now),
                 ],
             )
-            .await?;
+            .await
+            .map_err(|e| unique_is_stale(e, &key))?;
             insert_version(tx, c, &key, n, &edit.by, edit.at, &edit.summary, Some(body)).await?;
             Ok(Written::Inserted { version: n })
         }
@@ -1314,8 +1343,10 @@ impl crate::Store {
     ///   history; a record whose history extends the stored one updates it
     ///   (one version row per new version); the same version with the same
     ///   content (sealed values compared blank: sealing twice differs) is
-    ///   unchanged; anything else (an older or diverging history) fails with
-    ///   [`STALE_VERSION`].
+    ///   unchanged; an older version (its history a prefix of the stored
+    ///   one: the store was edited since) is left as stored and counted in
+    ///   [`ImportCounts::older`]; a diverging history (two different edits
+    ///   of the same version) fails with [`STALE_VERSION`].
     /// * Rows without metadata: new ones inserted, changed ones updated, both
     ///   attributed to `by` at `at` ("import").
     /// * Custody chains: each must verify; a chain extending the stored one
@@ -1356,8 +1387,13 @@ impl crate::Store {
         });
         each_record_collection!(ds, |v| {
             for r in v.iter() {
-                let w = write_record(&mut tx, r).await?;
-                report.count(record_collection_of(r), w);
+                match write_record(&mut tx, r).await? {
+                    RecordWrite::Done(w) => report.count(record_collection_of(r), w),
+                    RecordWrite::StoredIsNewer(_) => {
+                        let c = report.collections.entry(record_collection_of(r).into());
+                        c.or_default().older += 1;
+                    }
+                }
             }
         });
         // Custody chains, item by item, in first-appearance order.
@@ -1457,7 +1493,17 @@ impl crate::Store {
     ) -> Result<Written, StoreError> {
         prepare_record(record)?;
         let mut tx = self.registry_write_tx().await?;
-        let w = write_record(&mut tx, record).await?;
+        let w = match write_record(&mut tx, record).await? {
+            RecordWrite::Done(w) => w,
+            RecordWrite::StoredIsNewer(stored) => {
+                return Err(stale(
+                    &record.meta().id,
+                    stored,
+                    record.meta().version(),
+                    "the stored history already goes further",
+                ))
+            }
+        };
         tx.commit().await?;
         Ok(w)
     }
@@ -1848,4 +1894,235 @@ fn collection_of<R: StoredRow>(_: &R) -> &'static str {
 
 fn record_collection_of<R: StoredRecord>(_: &R) -> &'static str {
     R::COLLECTION.as_str()
+}
+
+// ---------------------------------------------------------------------
+// Targeted reads over a loaded dataset (no SQL: the registry is small).
+// Pass a view (`ds.view_for(&principal)`) to answer for one reader.
+
+/// The incident `id` with everything attached to it, as a small
+/// [`Dataset`]: its acts, links touching it, involvements and their
+/// actors, victims, invocations with their provisions and laws, citations
+/// of the incident or its acts with their sources, evidence linked to them
+/// with its custody, assessments citing them with their recommendations
+/// or benchmarks, and the organisations owning all of these. `None` when
+/// `ds` has no such incident.
+///
+/// ```
+/// # use canary_registry::{seed, Principal};
+/// let ds = seed::kh().view_for(&Principal::Anonymous);
+/// let id = ds.incidents[0].meta.id.clone();
+/// let one = canary_store::registry::incident_bundle(&ds, &id).expect("present");
+/// assert_eq!(one.incidents.len(), 1);
+/// assert!(one.acts.iter().all(|a| a.incident_id == id));
+/// ```
+pub fn incident_bundle(ds: &Dataset, id: &str) -> Option<Dataset> {
+    let incident = ds.incidents.iter().find(|i| i.meta.id == id)?.clone();
+    let mut out = Dataset::new();
+    out.acts = ds
+        .acts
+        .iter()
+        .filter(|a| a.incident_id == id)
+        .cloned()
+        .collect();
+    let acts: HashSet<&str> = out.acts.iter().map(|a| a.id.as_str()).collect();
+    let mut records: HashSet<&str> = acts.clone();
+    records.insert(id);
+    out.incident_links = ds
+        .incident_links
+        .iter()
+        .filter(|l| l.from == id || l.to == id)
+        .cloned()
+        .collect();
+    out.involvements = ds
+        .involvements
+        .iter()
+        .filter(|i| acts.contains(i.act_id.as_str()))
+        .cloned()
+        .collect();
+    out.invocations = ds
+        .invocations
+        .iter()
+        .filter(|i| acts.contains(i.act_id.as_str()))
+        .cloned()
+        .collect();
+    let actors: HashSet<&str> = out
+        .involvements
+        .iter()
+        .map(|i| i.actor_id.as_str())
+        .chain(out.acts.iter().filter_map(|a| a.victim_id.as_deref()))
+        .collect();
+    out.actors = ds
+        .actors
+        .iter()
+        .filter(|a| actors.contains(a.meta.id.as_str()))
+        .cloned()
+        .collect();
+    let provisions: HashSet<&str> = out
+        .invocations
+        .iter()
+        .map(|i| i.provision_id.as_str())
+        .collect();
+    out.provisions = ds
+        .provisions
+        .iter()
+        .filter(|p| provisions.contains(p.meta.id.as_str()))
+        .cloned()
+        .collect();
+    let laws: HashSet<&str> = out.provisions.iter().map(|p| p.law_id.as_str()).collect();
+    out.laws = ds
+        .laws
+        .iter()
+        .filter(|l| laws.contains(l.meta.id.as_str()))
+        .cloned()
+        .collect();
+    out.citations = ds
+        .citations
+        .iter()
+        .filter(|c| records.contains(c.record_id.as_str()))
+        .cloned()
+        .collect();
+    let sources: HashSet<&str> = out.citations.iter().map(|c| c.source_id.as_str()).collect();
+    out.sources = ds
+        .sources
+        .iter()
+        .filter(|s| sources.contains(s.meta.id.as_str()))
+        .cloned()
+        .collect();
+    out.evidence = ds
+        .evidence
+        .iter()
+        .filter(|e| e.linked_ids.iter().any(|l| records.contains(l.as_str())))
+        .cloned()
+        .collect();
+    let evidence: HashSet<&str> = out.evidence.iter().map(|e| e.meta.id.as_str()).collect();
+    out.custody = ds
+        .custody
+        .iter()
+        .filter(|c| evidence.contains(c.item.as_str()))
+        .cloned()
+        .collect();
+    out.assessments = ds
+        .assessments
+        .iter()
+        .filter(|a| a.evidence_ids.iter().any(|e| records.contains(e.as_str())))
+        .cloned()
+        .collect();
+    let targets: HashSet<&str> = out
+        .assessments
+        .iter()
+        .map(|a| a.target_id.as_str())
+        .collect();
+    out.recommendations = ds
+        .recommendations
+        .iter()
+        .filter(|r| targets.contains(r.meta.id.as_str()))
+        .cloned()
+        .collect();
+    out.benchmarks = ds
+        .benchmarks
+        .iter()
+        .filter(|b| targets.contains(b.meta.id.as_str()))
+        .cloned()
+        .collect();
+    out.incidents = vec![incident];
+    let mut orgs: HashSet<&str> = HashSet::new();
+    let metas = out
+        .incidents
+        .iter()
+        .map(|r| &r.meta)
+        .chain(out.actors.iter().map(|r| &r.meta))
+        .chain(out.sources.iter().map(|r| &r.meta))
+        .chain(out.laws.iter().map(|r| &r.meta))
+        .chain(out.provisions.iter().map(|r| &r.meta))
+        .chain(out.evidence.iter().map(|r| &r.meta))
+        .chain(out.recommendations.iter().map(|r| &r.meta))
+        .chain(out.benchmarks.iter().map(|r| &r.meta));
+    for m in metas {
+        orgs.insert(m.org.as_str());
+    }
+    for a in &out.assessments {
+        orgs.insert(a.assessed_by.as_str());
+    }
+    let organisations = ds
+        .organisations
+        .iter()
+        .filter(|o| orgs.contains(o.id.as_str()))
+        .cloned()
+        .collect();
+    out.organisations = organisations;
+    Some(out)
+}
+
+fn blocking_order(act: &Act) -> Option<&canary_registry::BlockingOrder> {
+    match &act.extension {
+        Some(canary_registry::ActExtension::BlockingOrder(o)) => Some(o),
+        _ => None,
+    }
+}
+
+/// Incidents whose blocking orders cite this measurement id (OONI's
+/// `measurement_uid` or Canary's id), with the citing act, in dataset order.
+pub fn incidents_for_measurement<'a>(
+    ds: &'a Dataset,
+    measurement_id: &str,
+) -> Vec<(&'a Incident, &'a Act)> {
+    ds.acts
+        .iter()
+        .filter(|a| {
+            blocking_order(a).is_some_and(|o| o.measurement_ids.iter().any(|m| m == measurement_id))
+        })
+        .filter_map(|a| {
+            ds.incidents
+                .iter()
+                .find(|i| i.meta.id == a.incident_id)
+                .map(|i| (i, a))
+        })
+        .collect()
+}
+
+/// The host a blocking-order target names (`example.com`,
+/// `https://www.example.com/page`, `example.com/path`), lower-case, without
+/// a trailing dot; `None` for targets that are not hosts (accounts).
+fn target_host(target: &str) -> Option<String> {
+    let target = target.trim();
+    let host = if target.contains("://") {
+        url::Url::parse(target).ok()?.host_str()?.to_owned()
+    } else {
+        target.split(['/', '?', '#']).next()?.to_owned()
+    };
+    let host = host.trim_end_matches('.').to_ascii_lowercase();
+    (host.contains('.') && !host.contains(['@', ' '])).then_some(host)
+}
+
+/// Blocking orders that cover `domain`: a target naming the domain itself
+/// or a parent of it (an order for `example.com` covers
+/// `www.example.com`), with their incidents, in dataset order.
+pub fn blocking_orders_for_domain<'a>(
+    ds: &'a Dataset,
+    domain: &str,
+) -> Vec<(&'a Incident, &'a Act)> {
+    let domain = domain.trim().trim_end_matches('.').to_ascii_lowercase();
+    if domain.is_empty() {
+        return Vec::new();
+    }
+    ds.acts
+        .iter()
+        .filter(|a| {
+            blocking_order(a).is_some_and(|o| {
+                o.targets.iter().filter_map(|t| target_host(t)).any(|h| {
+                    domain == h
+                        || domain
+                            .strip_suffix(h.as_str())
+                            .is_some_and(|rest| rest.ends_with('.'))
+                })
+            })
+        })
+        .filter_map(|a| {
+            ds.incidents
+                .iter()
+                .find(|i| i.meta.id == a.incident_id)
+                .map(|i| (i, a))
+        })
+        .collect()
 }

@@ -15,7 +15,8 @@ use canary_registry::{
     Role, SensitiveField,
 };
 use canary_store::registry::{
-    is_clear_sensitive, is_stale_version, Collection, Edit, Written, AUDIT_CHAIN,
+    blocking_orders_for_domain, incident_bundle, incidents_for_measurement, is_clear_sensitive,
+    is_stale_version, Collection, Edit, Written, AUDIT_CHAIN,
 };
 use canary_store::Store;
 use common::Harness;
@@ -237,11 +238,29 @@ async fn a_newer_version_updates_the_record_and_adds_an_attributed_version(h: &H
         .await
         .unwrap();
     assert_eq!(r.collections["incidents"].updated, 1);
-    // The old dataset is now stale.
-    let err = h.store.registry_import(&ds, "seed", T0).await.unwrap_err();
-    assert!(is_stale_version(&err), "{err}");
+    // Importing the old dataset again leaves the newer record as stored.
+    let r = h.store.registry_import(&ds, "seed", T0).await.unwrap();
+    assert_eq!((r.changed(), r.collections["incidents"].older), (0, 1));
     let loaded: Incident = h.store.registry_record(&id).await.unwrap().unwrap();
     assert_eq!(loaded, inc);
+    // A different edit of the same version is a conflict.
+    let mut diverging = ds.clone();
+    diverging.incidents[0]
+        .meta
+        .record_edit(&admin, T0, "another edit")
+        .unwrap();
+    let err = h
+        .store
+        .registry_import(&diverging, "u_other", T0)
+        .await
+        .unwrap_err();
+    assert!(is_stale_version(&err), "{err}");
+    let older = ds.incidents[0].clone();
+    let err = h.store.registry_put_record(&older).await.unwrap_err();
+    assert!(
+        is_stale_version(&err),
+        "a put of an old version is stale: {err}"
+    );
     assert!(h.store.registry_verify(None).await.unwrap().is_ok());
 }
 
@@ -656,3 +675,70 @@ on_both_backends!(
     tampering_with_sql_is_named_item_by_item,
     export_then_import_gives_the_same_dataset_in_json_and_csv,
 );
+
+#[test]
+fn every_seed_incident_bundle_is_a_self_contained_dataset() {
+    let ds = seed::kh();
+    for incident in &ds.incidents {
+        let id = &incident.meta.id;
+        let one = incident_bundle(&ds, id).unwrap();
+        assert_eq!(one.incidents, [incident.clone()]);
+        assert_eq!(
+            one.acts.len(),
+            ds.acts.iter().filter(|a| &a.incident_id == id).count()
+        );
+        one.validate().unwrap_or_else(|e| panic!("{id}: {e}"));
+    }
+    assert!(incident_bundle(&ds, "inc_absent").is_none());
+}
+
+#[test]
+fn blocking_orders_are_found_by_measurement_and_by_covered_domain() {
+    let mut ds = seed::kh();
+    let act = ds
+        .acts
+        .iter_mut()
+        .find(|a| {
+            matches!(
+                a.extension,
+                Some(canary_registry::ActExtension::BlockingOrder(_))
+            )
+        })
+        .unwrap();
+    let Some(canary_registry::ActExtension::BlockingOrder(order)) = act.extension.as_mut() else {
+        unreachable!()
+    };
+    order.targets = vec![
+        "https://www.Example-News.org/khmer/".into(),
+        "voanews.com".into(),
+        "example.net/path?q=1".into(),
+        "@an_account".into(),
+    ];
+    order.measurement_ids = vec!["20230717T000000Z_webconnectivity_KH_1".into()];
+    let (act_id, incident_id) = (act.id.clone(), act.incident_id.clone());
+    for (domain, covered) in [
+        ("www.example-news.org", true),
+        ("WWW.EXAMPLE-NEWS.ORG.", true),
+        ("cdn.www.example-news.org", true),
+        ("example-news.org", false),
+        ("voanews.com", true),
+        ("khmer.voanews.com", true),
+        ("notvoanews.com", false),
+        ("example.net", true),
+        ("an_account", false),
+        ("", false),
+    ] {
+        let found = blocking_orders_for_domain(&ds, domain);
+        assert_eq!(!found.is_empty(), covered, "{domain:?}");
+        if covered {
+            assert_eq!(
+                (found[0].0.meta.id.as_str(), found[0].1.id.as_str()),
+                (incident_id.as_str(), act_id.as_str())
+            );
+        }
+    }
+    let found = incidents_for_measurement(&ds, "20230717T000000Z_webconnectivity_KH_1");
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].0.meta.id, incident_id);
+    assert!(incidents_for_measurement(&ds, "other").is_empty());
+}
