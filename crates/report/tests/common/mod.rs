@@ -4,6 +4,8 @@
 
 #![allow(dead_code)]
 
+pub mod figures;
+
 use canary_registry::{
     seed, Assessment, Dataset, EntityType, FuzzyDate, Implementation, Incident, Mechanism,
     Organisation, Place, Principal, RecResponse, Recommendation, RecordMeta, Role, Status,
