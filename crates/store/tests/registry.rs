@@ -682,7 +682,7 @@ fn every_seed_incident_bundle_is_a_self_contained_dataset() {
     for incident in &ds.incidents {
         let id = &incident.meta.id;
         let one = incident_bundle(&ds, id).unwrap();
-        assert_eq!(one.incidents, [incident.clone()]);
+        assert_eq!(one.incidents, std::slice::from_ref(incident));
         assert_eq!(
             one.acts.len(),
             ds.acts.iter().filter(|a| &a.incident_id == id).count()
