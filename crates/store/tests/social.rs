@@ -586,18 +586,18 @@ async fn sqlite_and_postgres_answer_the_same() {
     for f in &filters {
         for cc in ["KH", "TH", "ZZ"] {
             assert_eq!(
-                serde_json::to_value(&pg.store.social_series(cc, f).await.unwrap()).unwrap(),
-                serde_json::to_value(&lite.store.social_series(cc, f).await.unwrap()).unwrap(),
+                serde_json::to_value(pg.store.social_series(cc, f).await.unwrap()).unwrap(),
+                serde_json::to_value(lite.store.social_series(cc, f).await.unwrap()).unwrap(),
                 "series {cc} {f:?}"
             );
             assert_eq!(
-                serde_json::to_value(&pg.store.social_latest(cc, f).await.unwrap()).unwrap(),
-                serde_json::to_value(&lite.store.social_latest(cc, f).await.unwrap()).unwrap(),
+                serde_json::to_value(pg.store.social_latest(cc, f).await.unwrap()).unwrap(),
+                serde_json::to_value(lite.store.social_latest(cc, f).await.unwrap()).unwrap(),
                 "latest {cc} {f:?}"
             );
             assert_eq!(
-                serde_json::to_value(&pg.store.restricted_pages(cc, f).await.unwrap()).unwrap(),
-                serde_json::to_value(&lite.store.restricted_pages(cc, f).await.unwrap()).unwrap(),
+                serde_json::to_value(pg.store.restricted_pages(cc, f).await.unwrap()).unwrap(),
+                serde_json::to_value(lite.store.restricted_pages(cc, f).await.unwrap()).unwrap(),
                 "restricted {cc} {f:?}"
             );
         }

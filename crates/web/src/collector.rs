@@ -213,9 +213,9 @@ pub struct Prepare<'a> {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Prepared {
     /// `web_connectivity`, with its recomputed verdict.
-    Web(NewMeasurement),
+    Web(Box<NewMeasurement>),
     /// A messaging test or an account check, with its recomputed verdict.
-    Social(NewSocialMeasurement),
+    Social(Box<NewSocialMeasurement>),
 }
 
 impl Prepared {
@@ -257,7 +257,7 @@ pub fn prepare_one(raw: &[u8], p: &Prepare<'_>) -> Result<Prepared, Refusal> {
     if m.test_name() != "web_connectivity" {
         let verdict = social::analyse(&m)?;
         return NewSocialMeasurement::from_measurement(&m, &scrubbed, verdict)
-            .map(Prepared::Social)
+            .map(|m| Prepared::Social(Box::new(m)))
             .map_err(|e| Refusal::new(422, "invalid_measurement", e.to_string()));
     }
     let Some(tk) = m.web_connectivity() else {
@@ -281,7 +281,7 @@ pub fn prepare_one(raw: &[u8], p: &Prepare<'_>) -> Result<Prepared, Refusal> {
         .and_then(domain_of)
         .and_then(|d| p.categories.get(&d).cloned());
     NewMeasurement::from_measurement(&m, &scrubbed, category, verdict)
-        .map(Prepared::Web)
+        .map(|m| Prepared::Web(Box::new(m)))
         .map_err(|e| Refusal::new(422, "invalid_measurement", e.to_string()))
 }
 
@@ -296,8 +296,8 @@ pub async fn store_submission(
     let mut social = Vec::new();
     for m in batch {
         match m {
-            Prepared::Web(w) => web.push(w.clone()),
-            Prepared::Social(s) => social.push(s.clone()),
+            Prepared::Web(w) => web.push(w.as_ref().clone()),
+            Prepared::Social(s) => social.push(s.as_ref().clone()),
         }
     }
     let mut report = InsertReport::default();

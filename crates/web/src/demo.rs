@@ -673,7 +673,7 @@ pub fn social_dataset() -> Result<Vec<NewSocialMeasurement>, WebError> {
             serde_json::to_vec(&raw).map_err(|e| WebError::invalid("demo", e.to_string()))?;
         match prepare_one(&bytes, &prep) {
             Ok(Prepared::Social(m)) => {
-                out.push(m);
+                out.push(*m);
                 Ok(())
             }
             Ok(Prepared::Web(_)) => Err(WebError::invalid("demo", "not a social measurement")),
