@@ -555,3 +555,23 @@ async fn the_demo_tells_its_social_story() {
             && html.contains("facebook.com/example.rights.demo")
     );
 }
+
+/// The probe's address never reaches the store, in social measurements
+/// as in web connectivity ones.
+#[tokio::test]
+async fn the_probe_address_is_scrubbed_from_social_measurements() {
+    let server = start(false).await;
+    let mut c = Client::new(&server);
+    let mut m = network_blocked("ac-ip", 64511, "2026-11-28 08:00:00");
+    m["probe_ip"] = json!("203.0.113.5");
+    m["test_keys"]["requests"][0]["failure"] = json!("connection_reset: from 203.0.113.5:51234");
+    assert_eq!(submit(&mut c, &m).await.0, StatusCode::CREATED);
+    let raw = c.get("/api/v1/social/ac-ip/raw").await;
+    assert!(!raw.body.contains("203.0.113.5"), "{}", raw.body);
+    let v: Value = serde_json::from_str(&raw.body).unwrap();
+    assert_eq!(v["probe_ip"], "127.0.0.1");
+    assert_eq!(
+        v["test_keys"]["requests"][0]["failure"],
+        "connection_reset: from 127.0.0.1:51234"
+    );
+}
