@@ -844,12 +844,18 @@ enum RecordWrite {
     StoredIsNewer(u32),
 }
 
-async fn write_record<R: StoredRecord>(tx: &mut Tx, record: &R) -> Result<RecordWrite, StoreError> {
+/// Writes a top-level record over `stored` (its current row, read under
+/// lock by the caller).
+async fn write_record<R: StoredRecord>(
+    tx: &mut Tx,
+    record: &R,
+    stored: Option<(i64, String)>,
+) -> Result<RecordWrite, StoreError> {
     let new = prepare_record(record)?;
     let c = R::COLLECTION;
     let n = new.versions.len() as u32;
     let now = OffsetDateTime::now_utc().unix_timestamp();
-    let Some((stored_version, stored_body)) = stored_row(tx, c, &new.id).await? else {
+    let Some((stored_version, stored_body)) = stored else {
         tx.execute(
             INSERT_ROW,
             vec![
@@ -871,6 +877,9 @@ async fn write_record<R: StoredRecord>(tx: &mut Tx, record: &R) -> Result<Record
         }
         return Ok(RecordWrite::Done(Written::Inserted { version: n }));
     };
+    if stored_body == new.body && i64::from(n) == stored_version {
+        return Ok(RecordWrite::Done(Written::Unchanged { version: n }));
+    }
     let old_record: R = parse_body(c.as_str(), &new.id, &stored_body)?;
     let old = prepare_record(&old_record).map_err(|e| {
         StoreError::corrupt(
@@ -933,18 +942,26 @@ async fn write_record<R: StoredRecord>(tx: &mut Tx, record: &R) -> Result<Record
     Ok(RecordWrite::Done(Written::Updated { version: n }))
 }
 
-async fn write_row<R: StoredRow>(tx: &mut Tx, row: &R, edit: &Edit) -> Result<Written, StoreError> {
+/// Writes a row without metadata over `stored` (its current row, read
+/// under lock by the caller).
+async fn write_row<R: StoredRow>(
+    tx: &mut Tx,
+    row: &R,
+    edit: &Edit,
+    stored: Option<(i64, String)>,
+) -> Result<Written, StoreError> {
     let c = R::COLLECTION;
     let key = row.key();
     let what = format!("{c} {key}");
     check_len(&what, &key, MAX_FIELD_BYTES)?;
     let body = body_of(&what, row)?;
     let now = OffsetDateTime::now_utc().unix_timestamp();
-    match stored_row(tx, c, &key).await? {
+    match stored {
         Some((v, stored)) => {
             let v = to_u32(&key, v)?;
-            let same = serde_json::from_str::<serde_json::Value>(&stored).ok()
-                == serde_json::from_str::<serde_json::Value>(&body).ok();
+            let same = stored == body
+                || serde_json::from_str::<serde_json::Value>(&stored).ok()
+                    == serde_json::from_str::<serde_json::Value>(&body).ok();
             if same {
                 return Ok(Written::Unchanged { version: v });
             }
@@ -994,6 +1011,27 @@ async fn write_row<R: StoredRow>(tx: &mut Tx, row: &R, edit: &Edit) -> Result<Wr
             Ok(Written::Inserted { version: n })
         }
     }
+}
+
+/// Every stored row (collection, id) → (version, body), locked on
+/// PostgreSQL until the transaction ends (an import reads them all once).
+async fn current_rows(
+    tx: &mut Tx,
+) -> Result<HashMap<(&'static str, String), (i64, String)>, StoreError> {
+    let sql = if tx.is_postgres() {
+        "SELECT collection, id, version, body FROM registry_records LIMIT $1 FOR UPDATE"
+    } else {
+        "SELECT collection, id, version, body FROM registry_records LIMIT $1"
+    };
+    let rows: Vec<(String, String, i64, String)> = tx.all(sql, vec![limit_arg()]).await?;
+    check_bound("registry", &rows)?;
+    let mut out = HashMap::with_capacity(rows.len());
+    for (collection, id, version, body) in rows {
+        if let Some(c) = Collection::parse(&collection) {
+            out.insert((c.as_str(), id), (version, body));
+        }
+    }
+    Ok(out)
 }
 
 const HEAD_INIT: &str = "INSERT INTO registry_chain_heads (chain, length, last_hash, updated_at) \
@@ -1379,16 +1417,30 @@ impl crate::Store {
         }
         report.collections.entry("custody".into()).or_default();
         let mut tx = self.registry_write_tx().await?;
+        let mut current = current_rows(&mut tx).await?;
         each_row_collection!(ds, |v| {
             for r in v.iter() {
-                let w = write_row(&mut tx, r, &edit).await?;
+                let key = (collection_of(r), r.key());
+                let stored = current.get(&key).cloned();
+                let w = write_row(&mut tx, r, &edit, stored).await?;
+                if !matches!(w, Written::Unchanged { .. }) {
+                    // A later row with the same key sees this one.
+                    current.insert(key, (w.version().into(), body_of("row", r)?));
+                }
                 report.count(collection_of(r), w);
             }
         });
         each_record_collection!(ds, |v| {
             for r in v.iter() {
-                match write_record(&mut tx, r).await? {
-                    RecordWrite::Done(w) => report.count(record_collection_of(r), w),
+                let key = (record_collection_of(r), r.meta().id.clone());
+                let stored = current.get(&key).cloned();
+                match write_record(&mut tx, r, stored).await? {
+                    RecordWrite::Done(w) => {
+                        if !matches!(w, Written::Unchanged { .. }) {
+                            current.insert(key, (w.version().into(), body_of("record", r)?));
+                        }
+                        report.count(record_collection_of(r), w)
+                    }
                     RecordWrite::StoredIsNewer(_) => {
                         let c = report.collections.entry(record_collection_of(r).into());
                         c.or_default().older += 1;
@@ -1493,7 +1545,8 @@ impl crate::Store {
     ) -> Result<Written, StoreError> {
         prepare_record(record)?;
         let mut tx = self.registry_write_tx().await?;
-        let w = match write_record(&mut tx, record).await? {
+        let stored = stored_row(&mut tx, R::COLLECTION, &record.meta().id).await?;
+        let w = match write_record(&mut tx, record, stored).await? {
             RecordWrite::Done(w) => w,
             RecordWrite::StoredIsNewer(stored) => {
                 return Err(stale(
@@ -1520,7 +1573,8 @@ impl crate::Store {
         edit: &Edit,
     ) -> Result<Written, StoreError> {
         let mut tx = self.registry_write_tx().await?;
-        let w = write_row(&mut tx, row, edit).await?;
+        let stored = stored_row(&mut tx, R::COLLECTION, &row.key()).await?;
+        let w = write_row(&mut tx, row, edit, stored).await?;
         tx.commit().await?;
         Ok(w)
     }
