@@ -33,6 +33,9 @@ const ROWS: &[&str] = &[
     "http_blockpage",
 ];
 
+/// How a blocked site is listed: layer, kind, confirmed.
+type Listed = (Option<String>, Option<String>, bool);
+
 /// The two networks the probe claims to measure from.
 const NETWORKS: &[&str] = &["AS38623", "AS131178"];
 
@@ -195,7 +198,7 @@ fn a_report_over_lab_measurements_states_exactly_what_the_store_holds() {
             html == canary_report::render_html(&data, &o),
             "{code}: the CLI's report is the library's"
         );
-        let listed: BTreeMap<(String, u32), (Option<String>, Option<String>, bool)> = data
+        let listed: BTreeMap<(String, u32), Listed> = data
             .websites
             .blocked
             .iter()

@@ -31,13 +31,13 @@ enum RegistrySource {
     Store,
     /// A dataset read before the store is opened: the built-in Cambodia
     /// seed, or a JSON export.
-    Given(canary_registry::Dataset),
+    Given(Box<canary_registry::Dataset>),
 }
 
 fn registry(source: &str) -> anyhow::Result<RegistrySource> {
     match source {
         "store" => Ok(RegistrySource::Store),
-        "seed" => Ok(RegistrySource::Given(canary_registry::seed::kh())),
+        "seed" => Ok(RegistrySource::Given(Box::new(canary_registry::seed::kh()))),
         path => {
             use std::io::Read;
             let file = std::fs::File::open(path).with_context(|| format!("--registry {path}"))?;
@@ -50,7 +50,7 @@ fn registry(source: &str) -> anyhow::Result<RegistrySource> {
             }
             let dataset = canary_registry::io::from_json(&text)
                 .with_context(|| format!("--registry {path}"))?;
-            Ok(RegistrySource::Given(dataset))
+            Ok(RegistrySource::Given(Box::new(dataset)))
         }
     }
 }
@@ -93,7 +93,7 @@ pub fn run(args: ReportArgs) -> anyhow::Result<ExitCode> {
         let store = open_store(&args.database).await?;
         let result = async {
             let dataset = match source {
-                RegistrySource::Given(d) => d,
+                RegistrySource::Given(d) => *d,
                 RegistrySource::Store => {
                     let d = store.registry_load().await.with_context(|| {
                         format!("reading the registry in {}", shown(&args.database))
