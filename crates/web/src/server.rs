@@ -142,19 +142,19 @@ pub struct WebConfig {
     pub pdf: Option<PdfRenderer>,
 }
 
+/// The function a [`PdfRenderer`] wraps: a gathered report and its
+/// options in, PDF bytes out.
+pub type RenderPdf = dyn Fn(
+        &canary_report::ReportData,
+        &canary_report::ReportOptions,
+    ) -> Result<Vec<u8>, canary_report::ReportError>
+    + Send
+    + Sync;
+
 /// A PDF renderer for reports, supplied by the binary so that this crate
 /// never compiles typst.
 #[derive(Clone)]
-pub struct PdfRenderer(
-    pub  Arc<
-        dyn Fn(
-                &canary_report::ReportData,
-                &canary_report::ReportOptions,
-            ) -> Result<Vec<u8>, canary_report::ReportError>
-            + Send
-            + Sync,
-    >,
-);
+pub struct PdfRenderer(pub Arc<RenderPdf>);
 
 impl std::fmt::Debug for PdfRenderer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
