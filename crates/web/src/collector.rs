@@ -383,6 +383,8 @@ mod social {
     const MAX_TEXT: usize = 2048;
     /// Most endpoints taken from one measurement's tags.
     const MAX_TAGGED: usize = 256;
+    /// Most ports per tagged host.
+    const MAX_PORTS: usize = 8;
 
     fn invalid(reason: impl Into<String>) -> Refusal {
         Refusal::new(422, "invalid_measurement", reason)
@@ -527,7 +529,7 @@ mod social {
             .map(|host| {
                 let mut ports: Vec<u16> = Vec::new();
                 for t in r.tcp.iter().filter(|t| has_endpoint(&t.tags, &host)) {
-                    if !ports.contains(&t.port) {
+                    if !ports.contains(&t.port) && ports.len() < MAX_PORTS {
                         ports.push(t.port);
                     }
                 }
@@ -558,6 +560,9 @@ mod social {
                 continue;
             };
             let host = addr.ip().to_string();
+            if dcs.iter().map(|d| d.ports.len()).sum::<usize>() >= MAX_TAGGED {
+                break;
+            }
             if let Some(dc) = dcs.iter_mut().find(|d| d.host == host) {
                 if !dc.ports.contains(&addr.port()) {
                     dc.ports.push(addr.port());
@@ -671,22 +676,49 @@ mod social {
         let keys = test_keys(m)?;
         let r = Records::from_test_keys(keys);
         let test = m.test_name();
-        let (ooni, label) = match test {
+        let (ooni, label, measured) = match test {
             "facebook_messenger" => {
-                let k = canary_social::facebook::analyse(&r, &facebook_endpoints(&r), asn_db());
-                (ooni_keys(&k), k.x_canary)
+                let e = facebook_endpoints(&r);
+                let measured = e
+                    .services
+                    .iter()
+                    .any(|s| !r.queries_for(&s.key, &s.host).is_empty());
+                let k = canary_social::facebook::analyse(&r, &e, asn_db());
+                (ooni_keys(&k), k.x_canary, measured)
             }
             "whatsapp" => {
-                let k = canary_social::whatsapp::analyse(&r, &whatsapp_endpoints(&r));
-                (ooni_keys(&k), k.x_canary)
+                use canary_social::whatsapp::{REGISTRATION, WEB};
+                let e = whatsapp_endpoints(&r);
+                let measured = r.target(REGISTRATION, &e.registration_url).measured
+                    || r.target(WEB, &e.web_url).measured
+                    || e.endpoints.iter().any(|ep| {
+                        !r.queries_for(&ep.host, &ep.host).is_empty()
+                            || r.tcp.iter().any(|t| {
+                                has_endpoint(&t.tags, &ep.host)
+                                    || t.ip.is_some_and(|ip| ip.to_string() == ep.host)
+                            })
+                    });
+                let k = canary_social::whatsapp::analyse(&r, &e);
+                (ooni_keys(&k), k.x_canary, measured)
             }
             "telegram" => {
-                let k = canary_social::telegram::analyse(&r, &telegram_endpoints(&r));
-                (ooni_keys(&k), k.x_canary)
+                let e = telegram_endpoints(&r);
+                let dcs: Vec<&str> = e.datacenters.iter().map(|d| d.host.as_str()).collect();
+                let is_dc = |ip: &str| dcs.contains(&ip);
+                let measured = r.target(canary_social::telegram::WEB, &e.web_url).measured
+                    || r.tcp
+                        .iter()
+                        .any(|t| t.ip.is_some_and(|ip| is_dc(&ip.to_string())))
+                    || r.requests
+                        .iter()
+                        .any(|q| q.host.as_deref().is_some_and(is_dc));
+                let k = canary_social::telegram::analyse(&r, &e);
+                (ooni_keys(&k), k.x_canary, measured)
             }
             "signal" => {
+                // Only measured URLs are judged: no label means nothing measured.
                 let k = canary_social::signal::analyse(&r, &signal_endpoints(&r));
-                (ooni_keys(&k), k.x_canary)
+                (ooni_keys(&k), k.x_canary, true)
             }
             other => {
                 return Err(Refusal::new(
@@ -696,6 +728,11 @@ mod social {
                 ))
             }
         };
+        if !measured {
+            return Err(invalid(format!(
+                "{test}: none of the service's endpoints was measured"
+            )));
+        }
         let Some(label) = label.filter(|l| !l.endpoints.is_empty()) else {
             return Err(invalid(format!(
                 "{test}: none of the service's endpoints was measured"

@@ -251,6 +251,22 @@ async fn malformed_social_measurements_get_a_4xx_with_the_reason() {
             "none of the service's endpoints",
         ),
         (
+            "records that name none of the service's hosts",
+            with(&|m| {
+                m["test_keys"] = json!({"queries": [1, "x", {"hostname": "example.org"}],
+                                        "tcp_connect": [{"ip": "192.0.2.1", "port": 1}]})
+            }),
+            "none of the service's endpoints",
+        ),
+        (
+            "a telegram test that measured something else",
+            with(&|m| {
+                m["test_name"] = json!("telegram");
+                m["test_keys"] = json!({"requests": [{"request": {"url": "https://example.org/"}, "failure": null}]})
+            }),
+            "none of the service's endpoints",
+        ),
+        (
             "account without platform",
             page_with(&|m| {
                 m["test_keys"].as_object_mut().unwrap().remove("platform");
