@@ -19,6 +19,19 @@
 //!    when there is Khmer text (so it shapes correctly when opened from a
 //!    file). `canary-report-pdf` typesets the same [`Document`] as PDF.
 //!
+//! ## Where reports are made
+//!
+//! * `canary report` (the binary): from `--database`, with the registry
+//!   kept in the same database by default (`--registry store`, loaded with
+//!   [`canary_store::Store::registry_load`]; `seed` or a JSON export
+//!   otherwise). An empty stored registry gives a report whose incident
+//!   and recommendation sections say there is nothing to report, and a
+//!   warning naming `canary seed kh`.
+//! * `canary serve`'s `/reports` form (analysts and administrators): the
+//!   same gathering over the server's store and stored registry, the
+//!   internal edition only for the requester's own organisation, HTML or
+//!   (when the binary has its `pdf` feature) PDF as a download.
+//!
 //! ## Sections
 //!
 //! Country template: 1. summary (key figures, acts by type), 2. website
