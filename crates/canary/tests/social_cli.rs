@@ -347,3 +347,90 @@ fn probe_submit_serve_the_social_panel_shows_blocking_and_restriction_apart() {
         "the restricted page under platform restriction, the blocked one under network blocking"
     );
 }
+
+/// Every messaging row of the lab, measured by `canary probe --submit`
+/// (each row from its own network number), is judged by the server exactly
+/// as the lab's table expects: the server rebuilds what was measured from
+/// the records' endpoint tags and recomputes OONI's keys and Canary's label.
+#[test]
+fn every_social_row_is_judged_by_the_server_as_the_table_expects() {
+    let lab = Lab::start().expect("lab");
+    let helper = common::start_helper(&lab);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = serve(&dir.path().join("canary.db"));
+    let submit = format!("http://{}/", server.addr);
+    let rows: Vec<_> = lab
+        .social_scenarios()
+        .iter()
+        .filter_map(|r| test_name(r.experiment).map(|t| (r.clone(), t)))
+        .enumerate()
+        .map(|(i, (row, test))| (65000 + i as u32, row, test))
+        .collect();
+    std::thread::scope(|scope| {
+        for (asn, row, test) in &rows {
+            let (lab, helper, dir, submit) = (&lab, &helper, dir.path(), &submit);
+            scope.spawn(move || {
+                let output = common::probe_command(lab, helper)
+                    .args(["--experiment", test])
+                    .args([
+                        "--social-endpoints",
+                        row.endpoints_path.to_str().expect("utf-8"),
+                    ])
+                    .args(["--asn-db", lab.asn_db_path().to_str().expect("utf-8")])
+                    .args(["--probe-cc", "KH", "--probe-asn", &format!("AS{asn}")])
+                    .args(["--submit", submit])
+                    .args([
+                        "--queue",
+                        dir.join(format!("queue-{asn}")).to_str().expect("utf-8"),
+                    ])
+                    .args([
+                        "--output",
+                        dir.join(format!("{asn}.jsonl")).to_str().expect("utf-8"),
+                    ])
+                    .output()
+                    .expect("probe runs");
+                assert!(
+                    output.status.success(),
+                    "{}: {}",
+                    row.name,
+                    String::from_utf8_lossy(&output.stderr)
+                );
+            });
+        }
+    });
+    let (status, body) = get(&server.addr, "/api/v1/countries/KH/social");
+    assert_eq!(status, 200, "{body}");
+    let states: Value = serde_json::from_str(&body).expect("JSON");
+    let mut wrong = Vec::new();
+    for (asn, row, test) in &rows {
+        let Some(state) = states
+            .as_array()
+            .expect("rows")
+            .iter()
+            .find(|s| s["asn"] == *asn)
+        else {
+            wrong.push(format!("{}: not stored", row.name));
+            continue;
+        };
+        if state["service"] != *test {
+            wrong.push(format!("{}: service {}", row.name, state["service"]));
+        }
+        for (k, want) in row.expect.ooni {
+            let want: Value = serde_json::from_str(want).expect("expected JSON");
+            let got = state["ooni_keys"].get(*k).cloned().unwrap_or(Value::Null);
+            if got != want {
+                wrong.push(format!("{}: {k} = {got}, expected {want}", row.name));
+            }
+        }
+        let expect = serde_json::to_value(row.expect).expect("serialisable");
+        for k in ["outcome", "layer", "kind"] {
+            if state[k] != expect[k] {
+                wrong.push(format!(
+                    "{}: server's {k} = {}, expected {}",
+                    row.name, state[k], expect[k]
+                ));
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
