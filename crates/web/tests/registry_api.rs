@@ -444,6 +444,35 @@ async fn real_responses_match_the_document() {
         format!(r#"{{"incident_id":"{id}","act_type":"summons","date":"2024-02-03","invocations":[{{"provision_id":"{}","role":"charged_under"}}]}}"#, r.provision).into_bytes()).await;
     assert_eq!(out.status, 201, "{}", out.body);
     check("post", "/api/v1/registry/acts", &out);
+    let act: Value = serde_json::from_str(&out.body).unwrap();
+    let act_path = format!(
+        "/api/v1/registry/acts/{}",
+        act["act"]["id"].as_str().unwrap()
+    );
+    let out = send(
+        &c,
+        Method::PUT,
+        &act_path,
+        &json_h,
+        format!(r#"{{"incident_id":"{id}","act_type":"charge","description":"charged","invocations":[]}}"#).into_bytes(),
+    )
+    .await;
+    assert_eq!(out.status, 200, "{}", out.body);
+    check("put", &act_path, &out);
+    let out = send(
+        &c,
+        Method::PUT,
+        &act_path,
+        &json_h,
+        format!(r#"{{"incident_id":"{}","act_type":"charge"}}"#, r.incident).into_bytes(),
+    )
+    .await;
+    assert_eq!(
+        out.status, 400,
+        "an act does not move to another incident: {}",
+        out.body
+    );
+    check("put", &act_path, &out);
     let status_path = format!("/api/v1/registry/incidents/{id}/status");
     let out = send(
         &c,

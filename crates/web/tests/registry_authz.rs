@@ -151,6 +151,10 @@ async fn every_read_endpoint_shows_each_principal_only_what_the_policy_allows() 
                     format!("/registry/incidents/{}/acts/new", r.incident),
                     expect_edit(&who, r),
                 ),
+                (
+                    format!("/registry/acts/{}/edit", r.act),
+                    expect_edit(&who, r),
+                ),
                 (format!("/domain/{}", r.domain), 200),
             ] {
                 let out = get(&mut c, &path).await;
@@ -519,6 +523,38 @@ async fn writes_by_the_wrong_role_or_organisation_are_refused_and_change_nothing
                 )
                 .await;
                 tries.push(("api act".into(), refused_status(who.reads(r)), act));
+                let act_form = c
+                    .post_form(
+                        &format!("/registry/acts/{}", r.act),
+                        &[
+                            ("csrf", &form_csrf),
+                            ("act_type", "arrest"),
+                            ("description", "hijacked"),
+                        ],
+                    )
+                    .await;
+                tries.push((
+                    "form act edit".into(),
+                    refused_status(who.reads(r)),
+                    Out {
+                        status: act_form.status.as_u16(),
+                        headers: act_form.headers,
+                        body: act_form.body,
+                    },
+                ));
+                let put_act = send(
+                    &c,
+                    Method::PUT,
+                    &format!("/api/v1/registry/acts/{}", r.act),
+                    &json,
+                    format!(
+                        r#"{{"incident_id":"{}","act_type":"arrest","description":"hijacked"}}"#,
+                        r.incident
+                    )
+                    .into_bytes(),
+                )
+                .await;
+                tries.push(("api act edit".into(), refused_status(who.reads(r)), put_act));
             }
             if !may_move(&who, r) {
                 let to = next_status(r.status);

@@ -273,6 +273,65 @@ async fn an_analyst_documents_an_incident_through_the_forms_from_draft_to_public
         "the chart links the act's incident"
     );
 
+    // Editing the act replaces its provisions.
+    let ds = f.server.store.registry_load().await.unwrap();
+    let act = ds
+        .acts
+        .iter()
+        .find(|x| x.incident_id == id)
+        .unwrap()
+        .id
+        .clone();
+    let other = f
+        .recs
+        .iter()
+        .find(|r| r.org == "alpha" && r.case == "coalition")
+        .unwrap();
+    let form = a.get(&format!("/registry/acts/{act}/edit")).await;
+    assert_eq!(form.status.as_u16(), 200);
+    assert!(
+        form.body
+            .contains(&format!("value=\"{}\" selected", r.provision)),
+        "the current provision is preselected"
+    );
+    assert!(form.body.contains("Arrested at school"));
+    let back = post_ok(
+        &mut a,
+        &format!("/registry/acts/{act}"),
+        &[
+            ("csrf", &csrf),
+            ("act_type", "charge"),
+            ("date", "2024-05-03"),
+            ("description", "Charged at the provincial court"),
+            ("provision_1", &other.provision),
+            ("role_1", "charged_under"),
+        ],
+    )
+    .await;
+    assert!(back.starts_with(&at));
+    let ds = f.server.store.registry_load().await.unwrap();
+    let invs: Vec<&str> = ds
+        .invocations
+        .iter()
+        .filter(|i| i.act_id == act)
+        .map(|i| i.provision_id.as_str())
+        .collect();
+    assert_eq!(
+        invs,
+        [other.provision.as_str()],
+        "the old invocation is gone"
+    );
+    let inc = ds.incidents.iter().find(|i| i.meta.id == id).unwrap();
+    assert_eq!(
+        inc.meta.versions.last().unwrap().change_summary,
+        format!("act {act} edited")
+    );
+    let view = a.get(&at).await;
+    assert!(
+        view.body.contains("Charged at the provincial court")
+            && !view.body.contains("Arrested at school")
+    );
+
     // Workflow: the analyst submits for review; only an admin verifies and publishes.
     post_ok(
         &mut a,

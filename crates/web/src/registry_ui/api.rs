@@ -237,7 +237,8 @@ pub(crate) async fn incident_create(
 }
 
 /// `PUT /api/v1/registry/incidents/{id}` (header `if-match: <version>`
-/// refuses the write with 409 when the record moved on).
+/// refuses the write with 409 when the record moved on) and
+/// `PUT /api/v1/registry/acts/{id}` (the act and its invocations replaced).
 pub(crate) async fn incident_update(
     State(s): State<Shared>,
     ctx: Ctx,
@@ -246,6 +247,16 @@ pub(crate) async fn incident_update(
     body: Bytes,
 ) -> Result<Response, Fail> {
     api_csrf(&ctx, &headers)?;
+    if collection == "acts" {
+        let id = parse_record_id("act_", &id)?;
+        let input: ActInput = parse_json(&body)?;
+        let who = Who::of(&s, &ctx);
+        let (act, invocations) = forms::update_act(&s, &who, id, input).await?;
+        return Ok(
+            Json(json!({ "act": json_of(&act)?, "invocations": json_of(&invocations)? }))
+                .into_response(),
+        );
+    }
     if collection != "incidents" {
         return Err(Fail::new(
             StatusCode::METHOD_NOT_ALLOWED,

@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use canary_registry::{
     Act, AuditEntry, CustodyEvent, Dataset, EvidenceItem, Incident, ProvisionInvocation,
 };
-use canary_store::registry::{is_stale_version, Edit, StoredRecord};
+use canary_store::registry::{is_stale_version, row_key, Collection, Edit, StoredRecord};
 use canary_store::StoreError;
 
 use crate::server::{Fail, Shared};
@@ -63,6 +63,40 @@ pub(crate) async fn create_act(
     let store = &s.cfg.store;
     store.registry_put_row(act, &edit).await.map_err(fail)?;
     for i in invocations {
+        store.registry_put_row(i, &edit).await.map_err(fail)?;
+    }
+    Ok(())
+}
+
+/// Replaces an act and its invocations (`before` are the stored ones);
+/// `incident` carries the new version that records the edit.
+pub(crate) async fn update_act(
+    s: &Shared,
+    incident: &Incident,
+    act: &Act,
+    before: &[ProvisionInvocation],
+    after: &[ProvisionInvocation],
+) -> Result<(), Fail> {
+    put_record(s, incident).await?;
+    let v = incident.meta.versions.last();
+    let edit = Edit::new(
+        v.map(|v| v.by.clone()).unwrap_or_default(),
+        v.map_or_else(time::OffsetDateTime::now_utc, |v| v.at),
+        format!("act {} edited", act.id),
+    );
+    let store = &s.cfg.store;
+    store.registry_put_row(act, &edit).await.map_err(fail)?;
+    let keep: Vec<String> = after.iter().map(row_key).collect();
+    for old in before {
+        let key = row_key(old);
+        if !keep.contains(&key) {
+            store
+                .registry_delete_row(Collection::Invocations, &key, &edit)
+                .await
+                .map_err(fail)?;
+        }
+    }
+    for i in after {
         store.registry_put_row(i, &edit).await.map_err(fail)?;
     }
     Ok(())

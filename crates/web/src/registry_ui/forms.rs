@@ -398,23 +398,7 @@ pub(crate) async fn create_act(
     }
     let incident_id = parse_record_id("inc_", &input.incident_id)?.to_owned();
     let mut ds = data::load(s).await?;
-    let view = ds.view_for(&who.p);
-    let visible_provisions: BTreeSet<&str> =
-        view.provisions.iter().map(|p| p.meta.id.as_str()).collect();
-    let visible_actors: BTreeSet<&str> = view.actors.iter().map(|a| a.meta.id.as_str()).collect();
-    if let Some(v) = &input.victim_id {
-        if !visible_actors.contains(v.as_str()) {
-            return Err(Fail::bad(format!("victim_id: no actor {v}")));
-        }
-    }
-    for i in &input.invocations {
-        if !visible_provisions.contains(i.provision_id.as_str()) {
-            return Err(Fail::bad(format!(
-                "provision_id: no provision {}",
-                i.provision_id
-            )));
-        }
-    }
+    check_references(&ds.view_for(&who.p), &input)?;
     let inc = readable(&mut ds.incidents, who, &incident_id)?;
     let id = format!("act_{}", &crate::accounts::random_token()[..32]);
     inc.meta
@@ -431,17 +415,7 @@ pub(crate) async fn create_act(
         description: input.description,
         extension: None,
     };
-    let invocations: Vec<ProvisionInvocation> = input
-        .invocations
-        .into_iter()
-        .map(|i| ProvisionInvocation {
-            act_id: id.clone(),
-            provision_id: i.provision_id,
-            role: i.role,
-            date: i.date,
-            note: i.note.filter(|n| !n.trim().is_empty()),
-        })
-        .collect();
+    let invocations = invocations_of(&id, input.invocations);
     data::create_act(s, &inc, &act, &invocations).await?;
     audit_one(
         s,
@@ -804,33 +778,283 @@ pub(crate) async fn incident_status(
     run.await.map_err(|f: Fail| f.html(lang))
 }
 
-/// The act form: the act and up to three provisions it invoked.
-#[derive(Debug, Default, Deserialize)]
+/// Most provision rows the act form shows and reads.
+const MAX_INVOCATION_ROWS: usize = 20;
+
+/// The act form as posted: `act_type`, `date`, `victim_id`,
+/// `description`, `stated_reason`, and `provision_N` / `role_N` pairs.
 pub(crate) struct ActForm {
-    #[serde(default)]
     csrf: String,
-    #[serde(default)]
-    act_type: String,
-    #[serde(default)]
-    date: String,
-    #[serde(default)]
-    victim_id: String,
-    #[serde(default)]
-    description: String,
-    #[serde(default)]
-    stated_reason: String,
-    #[serde(default)]
-    provision_1: String,
-    #[serde(default)]
-    role_1: String,
-    #[serde(default)]
-    provision_2: String,
-    #[serde(default)]
-    role_2: String,
-    #[serde(default)]
-    provision_3: String,
-    #[serde(default)]
-    role_3: String,
+    fields: Vec<(String, String)>,
+}
+
+impl<S: Send + Sync> axum::extract::FromRequest<S> for ActForm {
+    type Rejection = Fail;
+
+    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, Fail> {
+        let Form(fields): Form<Vec<(String, String)>> = Form::from_request(req, state)
+            .await
+            .map_err(|e| Fail::bad(e.body_text()))?;
+        if fields.len() > 16 + 2 * MAX_INVOCATION_ROWS {
+            return Err(Fail::bad("form: too many fields"));
+        }
+        let csrf = fields
+            .iter()
+            .find(|(k, _)| k == "csrf")
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default();
+        Ok(ActForm { csrf, fields })
+    }
+}
+
+impl ActForm {
+    fn get(&self, k: &str) -> &str {
+        self.fields
+            .iter()
+            .find(|(f, _)| f == k)
+            .map_or("", |(_, v)| v.as_str())
+    }
+
+    fn input(&self, incident_id: String) -> Result<ActInput, Fail> {
+        let bad = |e: canary_registry::Error| Fail::bad(e.to_string());
+        let date = fuzzy("date", self.get("date"))?;
+        let mut invocations = Vec::new();
+        for n in 1..=MAX_INVOCATION_ROWS {
+            if let Some(p) = opt(self.get(&format!("provision_{n}"))) {
+                invocations.push(InvocationInput {
+                    provision_id: p,
+                    role: opt(self.get(&format!("role_{n}")))
+                        .unwrap_or_else(|| "charged_under".into())
+                        .parse()
+                        .map_err(bad)?,
+                    date,
+                    note: None,
+                });
+            }
+        }
+        Ok(ActInput {
+            incident_id,
+            act_type: self.get("act_type").trim().parse().map_err(bad)?,
+            date,
+            victim_id: opt(self.get("victim_id")),
+            description: self.get("description").to_owned(),
+            stated_reason: opt(self.get("stated_reason")),
+            invocations,
+        })
+    }
+}
+
+/// Replaces an act's content and its provision invocations; records a new
+/// version of its incident ("act … edited").
+pub(crate) async fn update_act(
+    s: &Shared,
+    who: &Who,
+    act_id: &str,
+    input: ActInput,
+) -> Result<(Act, Vec<ProvisionInvocation>), Fail> {
+    if matches!(who.p, canary_registry::Principal::Anonymous) {
+        return Err(Fail::new(StatusCode::UNAUTHORIZED, "error_login_required"));
+    }
+    check_text("description", &input.description, MAX_TEXT)?;
+    check_text(
+        "stated_reason",
+        input.stated_reason.as_deref().unwrap_or(""),
+        MAX_TEXT,
+    )?;
+    if input.invocations.len() > MAX_INVOCATION_ROWS {
+        return Err(Fail::bad(format!(
+            "invocations: at most {MAX_INVOCATION_ROWS}"
+        )));
+    }
+    let mut ds = data::load(s).await?;
+    let view = ds.view_for(&who.p);
+    let Some(old) = view.acts.iter().find(|a| a.id == act_id).cloned() else {
+        return Err(Fail::not_found());
+    };
+    if input.incident_id != old.incident_id {
+        return Err(Fail::bad(
+            "incident_id: an act cannot move to another incident",
+        ));
+    }
+    check_references(&view, &input)?;
+    let inc = readable(&mut ds.incidents, who, &old.incident_id)?;
+    if !canary_registry::can_write(&who.p, &inc.meta) {
+        return Err(Fail::new(StatusCode::FORBIDDEN, "error_forbidden"));
+    }
+    inc.meta
+        .record_edit(
+            &who.p,
+            OffsetDateTime::now_utc(),
+            format!("act {act_id} edited"),
+        )
+        .map_err(registry_fail)?;
+    let inc = inc.clone();
+    let act = Act {
+        act_type: input.act_type,
+        victim_id: input.victim_id,
+        date: input.date,
+        stated_reason: input.stated_reason.filter(|r| !r.trim().is_empty()),
+        description: input.description,
+        ..old
+    };
+    let invocations = invocations_of(act_id, input.invocations);
+    let before: Vec<ProvisionInvocation> = ds
+        .invocations
+        .iter()
+        .filter(|i| i.act_id == act_id)
+        .cloned()
+        .collect();
+    data::update_act(s, &inc, &act, &before, &invocations).await?;
+    audit_one(
+        s,
+        who,
+        AuditAction::Edit,
+        act_id,
+        format!("entity=act incident={}", inc.meta.id),
+    )
+    .await?;
+    Ok((act, invocations))
+}
+
+fn invocations_of(act_id: &str, input: Vec<InvocationInput>) -> Vec<ProvisionInvocation> {
+    let mut out: Vec<ProvisionInvocation> = Vec::new();
+    for i in input {
+        // One row per (provision, role): a repeated pair is one invocation.
+        if out
+            .iter()
+            .any(|o| o.provision_id == i.provision_id && o.role == i.role)
+        {
+            continue;
+        }
+        out.push(ProvisionInvocation {
+            act_id: act_id.to_owned(),
+            provision_id: i.provision_id,
+            role: i.role,
+            date: i.date,
+            note: i.note.filter(|n| !n.trim().is_empty()),
+        });
+    }
+    out
+}
+
+/// The victim and the provisions must be records the principal can see.
+fn check_references(view: &Dataset, input: &ActInput) -> Result<(), Fail> {
+    if let Some(v) = &input.victim_id {
+        if !view.actors.iter().any(|a| &a.meta.id == v) {
+            return Err(Fail::bad(format!("victim_id: no actor {v}")));
+        }
+    }
+    for i in &input.invocations {
+        if !view.provisions.iter().any(|p| p.meta.id == i.provision_id) {
+            return Err(Fail::bad(format!(
+                "provision_id: no provision {}",
+                i.provision_id
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// One row of the act form's provision table.
+#[derive(serde::Serialize)]
+struct InvocationRow {
+    n: usize,
+    provision_id: String,
+    role: String,
+}
+
+/// Renders the act form, empty (`act` = `None`) or for an existing act.
+async fn act_form(
+    s: &Shared,
+    ctx: &Ctx,
+    incident_id: &str,
+    act: Option<&str>,
+) -> Result<Response, Fail> {
+    let lang = ctx.lang;
+    let who = Who::of(s, ctx);
+    let ds = data::load(s).await?.view_for(&who.p);
+    let Some(inc) = ds.incidents.iter().find(|i| i.meta.id == incident_id) else {
+        return Err(Fail::not_found());
+    };
+    if !canary_registry::can_write(&who.p, &inc.meta) {
+        return Err(if matches!(who.p, canary_registry::Principal::Anonymous) {
+            Fail::new(StatusCode::UNAUTHORIZED, "error_login_required")
+        } else {
+            Fail::new(StatusCode::FORBIDDEN, "error_forbidden")
+        });
+    }
+    let existing = match act {
+        Some(id) => Some(
+            ds.acts
+                .iter()
+                .find(|a| a.id == id && a.incident_id == incident_id)
+                .ok_or_else(Fail::not_found)?,
+        ),
+        None => None,
+    };
+    let mut rows: Vec<InvocationRow> = existing
+        .map(|a| {
+            ds.invocations
+                .iter()
+                .filter(|i| i.act_id == a.id)
+                .enumerate()
+                .map(|(k, i)| InvocationRow {
+                    n: k + 1,
+                    provision_id: i.provision_id.clone(),
+                    role: i.role.as_str().to_owned(),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    rows.truncate(MAX_INVOCATION_ROWS);
+    let blank = (rows.len() + 3).min(MAX_INVOCATION_ROWS);
+    for n in rows.len() + 1..=blank {
+        rows.push(InvocationRow {
+            n,
+            provision_id: String::new(),
+            role: String::new(),
+        });
+    }
+    let provisions: Vec<(String, String)> = ds
+        .provisions
+        .iter()
+        .map(|p| (p.meta.id.clone(), view::provision_label(&ds, &p.meta.id).0))
+        .collect();
+    let actors: Vec<(String, String)> = ds
+        .actors
+        .iter()
+        .map(|a| (a.meta.id.clone(), a.name.clone()))
+        .collect();
+    let values = existing.map(|a| {
+        serde_json::json!({
+            "act_type": a.act_type.as_str(),
+            "date": view::date(a.date.as_ref()),
+            "victim_id": a.victim_id.clone().unwrap_or_default(),
+            "description": a.description,
+            "stated_reason": a.stated_reason.clone().unwrap_or_default(),
+        })
+    });
+    let action = match existing {
+        Some(a) => format!("/registry/acts/{}", a.id),
+        None => format!("/registry/incidents/{incident_id}/acts/new"),
+    };
+    ctx.render(
+        "registry_act_form.html",
+        context! {
+            incident_id => incident_id,
+            title => view::title(inc, lang),
+            action => action,
+            editing => existing.is_some(),
+            values => Value::from_serialize(values.unwrap_or_else(|| serde_json::json!({
+                "act_type": "", "date": "", "victim_id": "", "description": "", "stated_reason": "",
+            }))),
+            rows => Value::from_serialize(&rows),
+            act_types => Value::from_serialize(terms!(ActType, lang)),
+            roles => Value::from_serialize(terms!(InvocationRole, lang)),
+            provisions => Value::from_serialize(&provisions),
+            actors => Value::from_serialize(&actors),
+        },
+    )
 }
 
 /// `GET /registry/incidents/{id}/acts/new`
@@ -842,39 +1066,7 @@ pub(crate) async fn act_new(
     let lang = ctx.lang;
     let page = async {
         let id = parse_record_id("inc_", &id)?;
-        let who = Who::of(&s, &ctx);
-        let ds = data::load(&s).await?.view_for(&who.p);
-        let Some(inc) = ds.incidents.iter().find(|i| i.meta.id == id) else {
-            return Err(Fail::not_found());
-        };
-        if !canary_registry::can_write(&who.p, &inc.meta) {
-            return Err(if matches!(who.p, canary_registry::Principal::Anonymous) {
-                Fail::new(StatusCode::UNAUTHORIZED, "error_login_required")
-            } else {
-                Fail::new(StatusCode::FORBIDDEN, "error_forbidden")
-            });
-        }
-        let provisions: Vec<(String, String)> = ds
-            .provisions
-            .iter()
-            .map(|p| (p.meta.id.clone(), view::provision_label(&ds, &p.meta.id).0))
-            .collect();
-        let actors: Vec<(String, String)> = ds
-            .actors
-            .iter()
-            .map(|a| (a.meta.id.clone(), a.name.clone()))
-            .collect();
-        ctx.render(
-            "registry_act_form.html",
-            context! {
-                incident_id => id,
-                title => view::title(inc, lang),
-                act_types => Value::from_serialize(terms!(ActType, lang)),
-                roles => Value::from_serialize(terms!(InvocationRole, lang)),
-                provisions => Value::from_serialize(&provisions),
-                actors => Value::from_serialize(&actors),
-            },
-        )
+        act_form(&s, &ctx, id, None).await
     };
     page.await.map_err(|f| f.html(lang))
 }
@@ -884,43 +1076,63 @@ pub(crate) async fn act_create(
     State(s): State<Shared>,
     ctx: Ctx,
     Path(id): Path<String>,
-    Form(form): Form<ActForm>,
+    form: ActForm,
 ) -> Result<Response, Fail> {
     let lang = ctx.lang;
     ctx.check_csrf(&form.csrf)?;
     let run = async {
         let id = parse_record_id("inc_", &id)?.to_owned();
         let who = Who::of(&s, &ctx);
-        let bad = |e: canary_registry::Error| Fail::bad(e.to_string());
-        let mut invocations = Vec::new();
-        for (p, r) in [
-            (&form.provision_1, &form.role_1),
-            (&form.provision_2, &form.role_2),
-            (&form.provision_3, &form.role_3),
-        ] {
-            if let Some(p) = opt(p) {
-                invocations.push(InvocationInput {
-                    provision_id: p,
-                    role: opt(r)
-                        .unwrap_or_else(|| "charged_under".into())
-                        .parse()
-                        .map_err(bad)?,
-                    date: fuzzy("date", &form.date)?,
-                    note: None,
-                });
-            }
-        }
-        let input = ActInput {
-            incident_id: id.clone(),
-            act_type: form.act_type.trim().parse().map_err(bad)?,
-            date: fuzzy("date", &form.date)?,
-            victim_id: opt(&form.victim_id),
-            description: form.description.clone(),
-            stated_reason: opt(&form.stated_reason),
-            invocations,
-        };
-        create_act(&s, &who, input).await?;
+        create_act(&s, &who, form.input(id.clone())?).await?;
         Ok(see_other(&format!("/registry/incidents/{id}")))
+    };
+    run.await.map_err(|f: Fail| f.html(lang))
+}
+
+/// The incident an act belongs to, if the principal may see the act.
+async fn incident_of_act(s: &Shared, who: &Who, act_id: &str) -> Result<String, Fail> {
+    let ds = data::load(s).await?.view_for(&who.p);
+    ds.acts
+        .iter()
+        .find(|a| a.id == act_id)
+        .map(|a| a.incident_id.clone())
+        .ok_or_else(Fail::not_found)
+}
+
+/// `GET /registry/acts/{id}/edit`
+pub(crate) async fn act_edit(
+    State(s): State<Shared>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+) -> Result<Response, Fail> {
+    let lang = ctx.lang;
+    let page = async {
+        let id = parse_record_id("act_", &id)?;
+        let who = Who::of(&s, &ctx);
+        let incident = incident_of_act(&s, &who, id).await?;
+        act_form(&s, &ctx, &incident, Some(id)).await
+    };
+    page.await.map_err(|f| f.html(lang))
+}
+
+/// `POST /registry/acts/{id}`
+pub(crate) async fn act_update(
+    State(s): State<Shared>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    form: ActForm,
+) -> Result<Response, Fail> {
+    let lang = ctx.lang;
+    ctx.check_csrf(&form.csrf)?;
+    let run = async {
+        let id = parse_record_id("act_", &id)?;
+        let who = Who::of(&s, &ctx);
+        if matches!(who.p, canary_registry::Principal::Anonymous) {
+            return Err(Fail::new(StatusCode::UNAUTHORIZED, "error_login_required"));
+        }
+        let incident = incident_of_act(&s, &who, id).await?;
+        update_act(&s, &who, id, form.input(incident.clone())?).await?;
+        Ok(see_other(&format!("/registry/incidents/{incident}#{id}")))
     };
     run.await.map_err(|f: Fail| f.html(lang))
 }

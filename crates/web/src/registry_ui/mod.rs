@@ -19,12 +19,12 @@
 //! | `GET /registry/incidents/{id}` | an incident's timeline: acts, provisions invoked, perpetrators, evidence (SHA-256), sources, measurements and events |
 //! | `GET,POST /registry/incidents/new`, `GET /registry/incidents/{id}/edit`, `POST /registry/incidents/{id}` | create and edit an incident (analysts) |
 //! | `POST /registry/incidents/{id}/status` | workflow: draft → in review → verified → published |
-//! | `GET,POST /registry/incidents/{id}/acts/new` | add an act with its provision invocations |
+//! | `GET,POST /registry/incidents/{id}/acts/new`, `GET /registry/acts/{id}/edit`, `POST /registry/acts/{id}` | add or edit an act with its provision invocations |
 //! | `GET /registry/laws`, `/registry/laws/{id}` | laws; each provision and the acts that invoked it over time (SVG) |
 //! | `GET /registry/recommendations` | UN recommendations and benchmarks with their latest assessment |
 //! | `GET,POST /registry/evidence/new`, `GET /registry/evidence/{id}` | evidence upload (multipart), content-addressed, custody chain |
 //! | `GET /api/v1/registry/{collection}[/{id}]` | JSON, redacted for the caller |
-//! | `POST /api/v1/registry/incidents`, `PUT /api/v1/registry/incidents/{id}`, `POST /api/v1/registry/acts`, `POST /api/v1/registry/{collection}/{id}/status`, `POST /api/v1/registry/evidence` | writes (header `x-csrf-token`, see `GET /api/v1/registry/session`) |
+//! | `POST /api/v1/registry/incidents`, `PUT /api/v1/registry/incidents/{id}`, `PUT /api/v1/registry/acts/{id}`, `POST /api/v1/registry/acts`, `POST /api/v1/registry/{collection}/{id}/status`, `POST /api/v1/registry/evidence` | writes (header `x-csrf-token`, see `GET /api/v1/registry/session`) |
 //! | `GET /api/v1/registry/export?format=json\|csv[&collection=…]`, `POST /api/v1/registry/import` | audited export; import (sealed before storing) |
 //! | `GET /api/v1/openapi.json` | the OpenAPI 3 description of the registry API |
 
@@ -123,6 +123,8 @@ pub(crate) fn routes() -> Router<Shared> {
             "/registry/incidents/{id}/acts/new",
             get(forms::act_new).post(forms::act_create),
         )
+        .route("/registry/acts/{id}/edit", get(forms::act_edit))
+        .route("/registry/acts/{id}", post(forms::act_update))
         .route("/registry/laws", get(pages::laws))
         .route("/registry/laws/{id}", get(pages::law))
         .route("/registry/recommendations", get(pages::recommendations))
