@@ -61,10 +61,37 @@
 //! verify --json`) somewhere the database's administrators cannot change,
 //! and compare later.
 //!
+//! ## Reading for one user
+//!
+//! Filter in memory: `store.registry_load()?.view_for(&principal)` gives
+//! the records the principal may read, redacted for them; then
+//! [`incident_bundle`] (one incident with everything attached),
+//! [`incidents_for_measurement`] and [`blocking_orders_for_domain`] answer
+//! the questions measurement pages ask. Version histories of records
+//! carry user ids: `view_for` redacts them outside the owning
+//! organisation; do the same with [`Store::registry_history`].
+//!
+//! ## Performance (measured; `tests/registry_scale.rs`)
+//!
+//! Release build on the shared 2-core development machine, the Cambodia
+//! seed copied 100 times (24,701 rows: 22,600 registry rows, 2,000 custody
+//! events in 200 chains, plus 1,000 audit entries):
+//!
+//! | | SQLite | PostgreSQL |
+//! |---|---|---|
+//! | import, one transaction | 1.6 s | 7.9 s |
+//! | re-import, nothing changed | 0.95 s | 0.60 s |
+//! | `registry_load` | 0.08 s | 0.08 s |
+//! | `registry_verify` | 0.31 s | 0.24 s |
+//!
+//! The seed itself (226 rows) imports in well under 0.1 s. Imports write
+//! row by row (two statements per changed row): fine for a registry, not
+//! meant for millions.
+//!
 //! ## Example
 //!
 //! ```
-//! use canary_registry::{seed, CustodyAction, Dataset, FieldKey, KeyRing};
+//! use canary_registry::{seed, Dataset, FieldKey, KeyRing};
 //! use canary_store::Store;
 //!
 //! # #[tokio::main(flavor = "current_thread")]
