@@ -114,6 +114,21 @@ async fn registry_pages_render_in_english_and_khmer_over_the_cambodia_seed() {
             }
         }
     }
+    // A figure, not a bound: each page loads the registry from the store.
+    for path in [
+        "/registry/incidents",
+        &format!("/registry/incidents/{}", incident.meta.id),
+    ] {
+        let t = std::time::Instant::now();
+        for _ in 0..20 {
+            assert_eq!(c.get(path).await.status.as_u16(), 200);
+        }
+        eprintln!(
+            "{path}: {:.1} ms per request over the seed ({} records)",
+            t.elapsed().as_secs_f64() * 1000.0 / 20.0,
+            ds.len()
+        );
+    }
     // Vocabulary labels follow the language.
     let en = c
         .get(&format!("/registry/incidents/{}?lang=en", incident.meta.id))

@@ -841,3 +841,76 @@ pub(crate) async fn orders_for_domain(s: &Shared, ctx: &Ctx, domain: &str) -> Ve
         Err(_) => Vec::new(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_blocking_order_target_matches_its_domain_subdomains_and_urls_only() {
+        let cases = [
+            ("rfa.org", "rfa.org", true),
+            ("https://www.rfa.org/khmer/", "rfa.org", true),
+            ("http://rfa.org:8080/x?y", "rfa.org", true),
+            ("rfa.org", "khmer.rfa.org", true),
+            ("khmer.rfa.org", "rfa.org", true),
+            ("RFA.ORG.", "rfa.org", true),
+            ("notrfa.org", "rfa.org", false),
+            ("rfa.org.evil.example", "rfa.org", false),
+            ("facebook.com/somepage", "rfa.org", false),
+        ];
+        for (target, domain, hit) in cases {
+            let mut ds = Dataset::new();
+            ds.acts.push(canary_registry::Act {
+                id: "act_x".into(),
+                incident_id: "inc_x".into(),
+                act_type: ActType::WebsiteBlocking,
+                victim_id: None,
+                date: None,
+                stated_reason: None,
+                description: String::new(),
+                extension: Some(canary_registry::ActExtension::BlockingOrder(
+                    canary_registry::BlockingOrder {
+                        issuer: "TRC".into(),
+                        reference: None,
+                        date: None,
+                        targets: vec![target.into()],
+                        isps: vec![],
+                        measurement_ids: vec![],
+                        event_ids: vec![],
+                    },
+                )),
+            });
+            assert_eq!(
+                orders_in(&ds, domain, Lang::En).len(),
+                usize::from(hit),
+                "{target} on the page of {domain}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_law_chart_draws_one_escaped_dot_per_invocation_or_says_there_is_none() {
+        let empty = law_chart(&["TEL 41".into()], &[], Lang::Km);
+        assert!(empty.contains(&escape(Lang::Km.t("reg_chart_none"))));
+        assert!(!empty.contains("<circle"));
+        let d = |y, row| Dot {
+            row,
+            date: Date::from_calendar_date(y, time::Month::July, 17).unwrap(),
+            incident_id: "inc_a".into(),
+            label: "<script>".into(),
+        };
+        let svg = law_chart(
+            &["TEL 41".into(), "PC 494".into()],
+            &[d(2019, 0), d(2023, 1), d(2023, 1)],
+            Lang::En,
+        );
+        assert_eq!(svg.matches("<circle class=\"inv\"").count(), 3);
+        assert!(svg.contains("&lt;script&gt;") && !svg.contains("<script>"));
+        assert!(
+            svg.contains(">2019<") && svg.contains(">2023<"),
+            "year axis"
+        );
+        assert!(svg.contains("href=\"/registry/incidents/inc_a\""));
+    }
+}
