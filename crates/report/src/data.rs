@@ -344,6 +344,11 @@ pub struct ReportData {
     pub appendix: Appendix,
     /// Whether the store had measurements in the period.
     pub has_measurements: bool,
+    /// Whether the registry given to [`crate::gather`] held no records at
+    /// all (not even unpublished ones): its sections then say that nothing
+    /// is documented yet rather than "no data for this period".
+    #[serde(default)]
+    pub registry_empty: bool,
     /// Notes for the analyst (empty period, caps reached…), in English.
     pub warnings: Vec<String>,
     /// The organisation of an internal edition (watermark).

@@ -464,7 +464,14 @@ pub async fn gather(
         })
         .collect();
 
-    if incidents.0.is_empty() {
+    let registry_empty = registry.is_empty();
+    if registry_empty {
+        warnings.push(
+            "the registry holds no records: incidents and recommendations are not documented \
+             (load a dataset, e.g. `canary seed kh`)"
+                .to_owned(),
+        );
+    } else if incidents.0.is_empty() {
         warnings.push(format!(
             "the registry has no {} incidents in {cc} in the period",
             if principal == Principal::Anonymous {
@@ -513,6 +520,7 @@ pub async fn gather(
             sources,
         },
         has_measurements,
+        registry_empty,
         warnings,
         internal_org: match &opts.edition {
             Edition::Public => None,

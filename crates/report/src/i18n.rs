@@ -42,6 +42,7 @@ catalog! {
     Methodology => "Methodology", "វិធីសាស្ត្រ";
     Appendix => "Data appendix", "ឧបសម្ព័ន្ធទិន្នន័យ";
     NoData => "No data for this period.", "គ្មានទិន្នន័យសម្រាប់រយៈពេលនេះទេ។";
+    RegistryEmpty => "Nothing is documented yet: the registry this report was made from holds no incidents, laws or recommendations.", "មិនទាន់មានអ្វីត្រូវបានកត់ត្រានៅឡើយទេ៖ បញ្ជីឯកសារដែលរបាយការណ៍នេះប្រើ មិនមានឧប្បត្តិហេតុ ច្បាប់ ឬអនុសាសន៍ណាមួយទេ។";
     FigSitesTested => "Websites tested", "គេហទំព័រដែលបានធ្វើតេស្ត";
     FigSitesBlocked => "Websites blocked at the end of the period", "គេហទំព័រដែលត្រូវបានបិទ នៅចុងរយៈពេល";
     FigNetworksMeasured => "Networks (ISPs) measured", "បណ្តាញ (ISP) ដែលបានវាស់";

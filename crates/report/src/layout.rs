@@ -139,6 +139,16 @@ fn nodata(lang: Lang) -> Block {
     Block::NoData(t(lang, T::NoData).to_owned())
 }
 
+/// "No data" for a registry section: says so differently when the
+/// registry holds nothing at all.
+fn no_records(data: &ReportData, lang: Lang) -> Block {
+    if data.registry_empty {
+        Block::NoData(t(lang, T::RegistryEmpty).to_owned())
+    } else {
+        nodata(lang)
+    }
+}
+
 /// Text with `{name}` placeholders, where a placeholder naming a figure
 /// becomes that figure (linked) and others plain text.
 fn rich(template: &str, figs: &[(&str, &Figure)], texts: &[(&str, &str)]) -> Vec<Inline> {
@@ -492,7 +502,7 @@ fn count_chart(rows: &[CountRow], title: &str) -> Block {
 fn incident_blocks(data: &ReportData, lang: Lang) -> Vec<Block> {
     let s = &data.incidents;
     if s.incidents.is_empty() {
-        return vec![nodata(lang)];
+        return vec![no_records(data, lang)];
     }
     let mut out = vec![
         Block::Heading(t(lang, T::ActsByType).into()),
@@ -582,7 +592,7 @@ fn short_provision(label: &str) -> String {
 
 fn recommendation_blocks(data: &ReportData, lang: Lang) -> Vec<Block> {
     if data.recommendations.is_empty() {
-        return vec![nodata(lang)];
+        return vec![no_records(data, lang)];
     }
     vec![Block::Table {
         header: vec![
@@ -891,7 +901,7 @@ fn upr_sections(
 
     let mut acts = Vec::new();
     if data.incidents.incidents.is_empty() {
-        acts.push(nodata(lang));
+        acts.push(no_records(data, lang));
     } else {
         acts.push(para(rich(
             t(lang, T::UprActsText),
@@ -926,7 +936,7 @@ fn upr_sections(
         .filter(|r| r.kind == "recommendation")
         .collect();
     if recs.is_empty() {
-        prev.push(nodata(lang));
+        prev.push(no_records(data, lang));
     }
     for r in &recs {
         let status = match (&r.status, &r.assessed) {

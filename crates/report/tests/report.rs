@@ -563,3 +563,34 @@ async fn reports_over_the_web_demo_dataset_match_the_store() {
         }
     }
 }
+
+#[tokio::test]
+async fn an_empty_registry_is_said_to_document_nothing_yet_rather_than_nothing_this_period() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = demo_store(dir.path()).await;
+    let empty = Dataset::default();
+    let seeded = demo_registry();
+    for lang in [Lang::En, Lang::Km] {
+        for template in [Template::Country, Template::Upr] {
+            let o = opts(lang, template, date!(2023 - 01 - 01), date!(2023 - 12 - 31));
+            let data = gather(&store, &empty, &o).await.unwrap();
+            assert!(data.registry_empty);
+            assert!(data.has_measurements, "measurements are still reported");
+            assert!(
+                data.warnings.iter().any(|w| w.contains("canary seed kh")),
+                "{:?}",
+                data.warnings
+            );
+            let html = render_html(&data, &o);
+            let said = i18n::t(lang, i18n::T::RegistryEmpty);
+            assert!(html.contains(said), "{lang:?} {template:?}");
+            // a registry with records, but none in the period: "no data"
+            let o = opts(lang, template, date!(1990 - 01 - 01), date!(1990 - 12 - 31));
+            let data = gather(&store, &seeded, &o).await.unwrap();
+            assert!(!data.registry_empty);
+            assert!(data.incidents.incidents.is_empty());
+            let html = render_html(&data, &o);
+            assert!(!html.contains(said), "{lang:?} {template:?}");
+        }
+    }
+}

@@ -6,7 +6,7 @@
 //! uses; `seed` is the built-in Cambodia dataset and anything else a JSON
 //! export. When the stored registry is empty the report is still made
 //! (a measurements-only report is legitimate) and its incident and
-//! recommendation sections say there is nothing to report; a warning on
+//! recommendation sections say that nothing is documented yet; a warning on
 //! standard error says how to load the Cambodia dataset (`canary seed kh`).
 
 use std::process::ExitCode;
@@ -94,20 +94,11 @@ pub fn run(args: ReportArgs) -> anyhow::Result<ExitCode> {
         let result = async {
             let dataset = match source {
                 RegistrySource::Given(d) => *d,
-                RegistrySource::Store => {
-                    let d = store.registry_load().await.with_context(|| {
-                        format!("reading the registry in {}", shown(&args.database))
-                    })?;
-                    if d.is_empty() {
-                        eprintln!(
-                            "canary: warning: the registry in {db} is empty, so the report has no \
-                             incidents or recommendations; load the Cambodia dataset with \
-                             `canary seed kh --database {db}` (or use --registry seed)",
-                            db = shown(&args.database)
-                        );
-                    }
-                    d
-                }
+                // an empty registry is reported by gather (a warning and
+                // "nothing documented yet" in the registry sections)
+                RegistrySource::Store => store.registry_load().await.with_context(|| {
+                    format!("reading the registry in {}", shown(&args.database))
+                })?,
             };
             Ok::<_, anyhow::Error>(canary_report::gather(&store, &dataset, &options).await?)
         }
