@@ -452,3 +452,73 @@ fn verify_passes_then_names_every_item_tampered_with_in_the_database_file() {
 fn json_any(o: &Output) -> Value {
     serde_json::from_slice(&o.stdout).expect("JSON output")
 }
+
+/// `canary serve` killed on drop.
+struct Serve(std::process::Child);
+
+impl Drop for Serve {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn serve_demo_seeds_the_registry_redacted_without_a_key_and_sealed_with_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let key = gen_key(d, "field.key");
+    for (db, key) in [("nokey.db", None), ("key.db", Some(key.to_str().unwrap()))] {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_canary"));
+        cmd.args([
+            "serve",
+            "--demo",
+            "--listen",
+            "127.0.0.1:0",
+            "--database",
+            db,
+        ])
+        .current_dir(d)
+        .env_remove("CANARY_FIELD_KEY")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+        if let Some(k) = key {
+            cmd.args(["--key-file", k]);
+        }
+        let mut server = Serve(cmd.spawn().unwrap());
+        let stdout = server.0.stdout.take().unwrap();
+        let mut line = String::new();
+        std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut line).unwrap();
+        assert!(
+            line.starts_with("canary serve: http://127.0.0.1:"),
+            "{line}"
+        );
+        drop(server);
+        let out = format!("{db}.json");
+        ok(&canary(
+            d,
+            &["registry", "export", "--database", db, "--output", &out],
+        ));
+        let public = read_dataset(&d.join(&out));
+        assert!(!public.incidents.is_empty(), "{db}: incidents at once");
+        let good = ok(&canary(d, &["verify", "--database", db]));
+        assert!(good.starts_with("OK: "), "{good}");
+        let expected = if key.is_some() { "sealed" } else { "redacted" };
+        // The minor's identity is never public; the stored form says how it was kept.
+        let again = json(&canary(
+            d,
+            &[
+                "seed",
+                "kh",
+                "--database",
+                db,
+                "--without-sensitive",
+                "--json",
+            ],
+        ));
+        assert_eq!(again["changed"], 0, "{db}: the demo loaded the seed");
+        assert!(!file_contains(&d.join(db), &secret()));
+        let stored_form = file_contains(&d.join(db), "\"identity\":{\"sealed\"");
+        assert_eq!(stored_form, expected == "sealed", "{db}");
+    }
+}
