@@ -17,6 +17,7 @@
 //! | [`Store::registry_history`] | the attributed version history of a row |
 //! | [`Store::registry_custody_append`], [`Store::registry_custody`] | an evidence item's custody chain |
 //! | [`Store::registry_audit_append`], [`Store::registry_audit_append_all`], [`Store::registry_audit`] | the audit log |
+//! | [`Store::registry_batch`] | several of the writes above in one transaction ([`RegistryBatch`]) |
 //! | [`Store::registry_chain_heads`] | every chain's head (publish them to anchor the chains) |
 //! | [`Store::registry_verify`] | every chain, every record against its history, dataset validity, no clear text at rest, evidence files |
 //!
@@ -1061,6 +1062,190 @@ async fn current_rows(
     Ok(out)
 }
 
+async fn put_record_in<R: StoredRecord>(tx: &mut Tx, record: &R) -> Result<Written, StoreError> {
+    let stored = stored_row(tx, R::COLLECTION, &record.meta().id).await?;
+    match write_record(tx, record, stored).await? {
+        RecordWrite::Done(w) => Ok(w),
+        RecordWrite::StoredIsNewer(stored) => Err(stale(
+            &record.meta().id,
+            stored,
+            record.meta().version(),
+            "the stored history already goes further",
+        )),
+    }
+}
+
+async fn put_row_in<R: StoredRow>(
+    tx: &mut Tx,
+    row: &R,
+    edit: &Edit,
+) -> Result<Written, StoreError> {
+    let stored = stored_row(tx, R::COLLECTION, &row.key()).await?;
+    write_row(tx, row, edit, stored).await
+}
+
+async fn delete_row_in(
+    tx: &mut Tx,
+    collection: Collection,
+    key: &str,
+    edit: &Edit,
+) -> Result<bool, StoreError> {
+    if collection.has_meta() || collection == Collection::Organisations {
+        return Err(StoreError::invalid(
+            format!("{collection} {key}"),
+            "only relationship rows and acts can be deleted",
+        ));
+    }
+    check_len("row key", key, MAX_FIELD_BYTES)?;
+    let Some((v, _)) = stored_row(tx, collection, key).await? else {
+        return Ok(false);
+    };
+    let n = to_u32(key, v)? + 1;
+    tx.execute(
+        "DELETE FROM registry_records WHERE collection = $1 AND id = $2",
+        vec![t(collection.as_str()), t(key)],
+    )
+    .await?;
+    insert_version(
+        tx,
+        collection,
+        key,
+        n,
+        &edit.by,
+        edit.at,
+        &edit.summary,
+        None,
+    )
+    .await?;
+    Ok(true)
+}
+
+async fn custody_append_in(
+    tx: &mut Tx,
+    item: &str,
+    action: CustodyAction,
+    actor: &str,
+    at: OffsetDateTime,
+    details: &str,
+) -> Result<CustodyEvent, StoreError> {
+    check_len("evidence id", item, MAX_FIELD_BYTES)?;
+    let exists: Option<(i64, String)> = tx
+        .optional(SELECT_ROW, vec![t(Collection::Evidence.as_str()), t(item)])
+        .await?;
+    if exists.is_none() {
+        return Err(StoreError::invalid(
+            "custody event",
+            format!("no evidence item {item}"),
+        ));
+    }
+    let (length, last) = lock_head(tx, item).await?;
+    let mut e = CustodyEvent::first(item, action, actor, at, details);
+    e.seq = length;
+    e.prev_hash = last;
+    e.entry_hash = e.compute_hash();
+    insert_custody(tx, &e).await?;
+    set_head(tx, item, length + 1, &e.entry_hash).await?;
+    Ok(e)
+}
+
+/// Several registry writes in one transaction: all of them or none.
+///
+/// Open it with [`Store::registry_batch`], call the same writes as on
+/// [`Store`] (same checks, same errors), then [`RegistryBatch::commit`].
+/// Dropped without `commit` (an error, a `?`), nothing is written. Keep it
+/// short: on SQLite it holds the database's write lock.
+///
+/// ```
+/// # use canary_registry::*;
+/// # use canary_store::registry::Edit;
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let store = canary_store::Store::open("sqlite::memory:").await?;
+/// let ds = seed::kh();
+/// let (inc, act) = (ds.incidents[0].clone(), ds.acts[0].clone());
+/// let mut batch = store.registry_batch().await?;
+/// batch.put_record(&inc).await?;
+/// batch.put_row(&act, &Edit::new("u_dara", seed::SEED_AT, "act added")).await?;
+/// batch.audit_append("u_dara", AuditAction::Create, &inc.meta.id, seed::SEED_AT, "").await?;
+/// batch.commit().await?;
+/// assert_eq!(store.registry_load().await?.acts, [act]);
+/// # Ok(()) }
+/// ```
+pub struct RegistryBatch {
+    tx: Tx,
+}
+
+impl std::fmt::Debug for RegistryBatch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("RegistryBatch")
+    }
+}
+
+impl RegistryBatch {
+    /// [`Store::registry_put_record`], inside the batch.
+    pub async fn put_record<R: StoredRecord>(&mut self, record: &R) -> Result<Written, StoreError> {
+        put_record_in(&mut self.tx, record).await
+    }
+
+    /// [`Store::registry_put_row`], inside the batch.
+    pub async fn put_row<R: StoredRow>(
+        &mut self,
+        row: &R,
+        edit: &Edit,
+    ) -> Result<Written, StoreError> {
+        put_row_in(&mut self.tx, row, edit).await
+    }
+
+    /// [`Store::registry_delete_row`], inside the batch.
+    pub async fn delete_row(
+        &mut self,
+        collection: Collection,
+        key: &str,
+        edit: &Edit,
+    ) -> Result<bool, StoreError> {
+        delete_row_in(&mut self.tx, collection, key, edit).await
+    }
+
+    /// [`Store::registry_custody_append`], inside the batch (the evidence
+    /// item may have been put earlier in the same batch).
+    pub async fn custody_append(
+        &mut self,
+        item: &str,
+        action: CustodyAction,
+        actor: &str,
+        at: OffsetDateTime,
+        details: &str,
+    ) -> Result<CustodyEvent, StoreError> {
+        custody_append_in(&mut self.tx, item, action, actor, at, details).await
+    }
+
+    /// [`Store::registry_audit_append`], inside the batch.
+    pub async fn audit_append(
+        &mut self,
+        actor: &str,
+        action: AuditAction,
+        object: &str,
+        at: OffsetDateTime,
+        details: &str,
+    ) -> Result<AuditEntry, StoreError> {
+        append_audit(&mut self.tx, actor, action, object, at, details).await
+    }
+
+    /// Writes everything.
+    pub async fn commit(self) -> Result<(), StoreError> {
+        self.tx.commit().await
+    }
+}
+
+impl crate::Store {
+    /// Opens a [`RegistryBatch`]: several writes in one transaction.
+    pub async fn registry_batch(&self) -> Result<RegistryBatch, StoreError> {
+        Ok(RegistryBatch {
+            tx: self.registry_write_tx().await?,
+        })
+    }
+}
+
 const HEAD_INIT: &str = "INSERT INTO registry_chain_heads (chain, length, last_hash, updated_at) \
      VALUES ($1, 0, $2, $3) ON CONFLICT (chain) DO NOTHING";
 const HEAD_SELECT: &str = "SELECT length, last_hash FROM registry_chain_heads WHERE chain = $1";
@@ -1572,18 +1757,7 @@ impl crate::Store {
     ) -> Result<Written, StoreError> {
         prepare_record(record)?;
         let mut tx = self.registry_write_tx().await?;
-        let stored = stored_row(&mut tx, R::COLLECTION, &record.meta().id).await?;
-        let w = match write_record(&mut tx, record, stored).await? {
-            RecordWrite::Done(w) => w,
-            RecordWrite::StoredIsNewer(stored) => {
-                return Err(stale(
-                    &record.meta().id,
-                    stored,
-                    record.meta().version(),
-                    "the stored history already goes further",
-                ))
-            }
-        };
+        let w = put_record_in(&mut tx, record).await?;
         tx.commit().await?;
         Ok(w)
     }
@@ -1600,8 +1774,7 @@ impl crate::Store {
         edit: &Edit,
     ) -> Result<Written, StoreError> {
         let mut tx = self.registry_write_tx().await?;
-        let stored = stored_row(&mut tx, R::COLLECTION, &row.key()).await?;
-        let w = write_row(&mut tx, row, edit, stored).await?;
+        let w = put_row_in(&mut tx, row, edit).await?;
         tx.commit().await?;
         Ok(w)
     }
@@ -1618,36 +1791,10 @@ impl crate::Store {
         key: &str,
         edit: &Edit,
     ) -> Result<bool, StoreError> {
-        if collection.has_meta() || collection == Collection::Organisations {
-            return Err(StoreError::invalid(
-                format!("{collection} {key}"),
-                "only relationship rows and acts can be deleted",
-            ));
-        }
-        check_len("row key", key, MAX_FIELD_BYTES)?;
         let mut tx = self.registry_write_tx().await?;
-        let Some((v, _)) = stored_row(&mut tx, collection, key).await? else {
-            return Ok(false);
-        };
-        let n = to_u32(key, v)? + 1;
-        tx.execute(
-            "DELETE FROM registry_records WHERE collection = $1 AND id = $2",
-            vec![t(collection.as_str()), t(key)],
-        )
-        .await?;
-        insert_version(
-            &mut tx,
-            collection,
-            key,
-            n,
-            &edit.by,
-            edit.at,
-            &edit.summary,
-            None,
-        )
-        .await?;
+        let existed = delete_row_in(&mut tx, collection, key, edit).await?;
         tx.commit().await?;
-        Ok(true)
+        Ok(existed)
     }
 
     /// The attributed version history of a row, oldest first (at most
@@ -1694,24 +1841,8 @@ impl crate::Store {
         at: OffsetDateTime,
         details: &str,
     ) -> Result<CustodyEvent, StoreError> {
-        check_len("evidence id", item, MAX_FIELD_BYTES)?;
         let mut tx = self.registry_write_tx().await?;
-        let exists: Option<(i64, String)> = tx
-            .optional(SELECT_ROW, vec![t(Collection::Evidence.as_str()), t(item)])
-            .await?;
-        if exists.is_none() {
-            return Err(StoreError::invalid(
-                "custody event",
-                format!("no evidence item {item}"),
-            ));
-        }
-        let (length, last) = lock_head(&mut tx, item).await?;
-        let mut e = CustodyEvent::first(item, action, actor, at, details);
-        e.seq = length;
-        e.prev_hash = last;
-        e.entry_hash = e.compute_hash();
-        insert_custody(&mut tx, &e).await?;
-        set_head(&mut tx, item, length + 1, &e.entry_hash).await?;
+        let e = custody_append_in(&mut tx, item, action, actor, at, details).await?;
         tx.commit().await?;
         Ok(e)
     }

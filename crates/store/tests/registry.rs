@@ -663,6 +663,71 @@ async fn export_then_import_gives_the_same_dataset_in_json_and_csv(h: &Harness) 
     other.finish().await;
 }
 
+async fn a_batch_writes_everything_or_nothing(h: &Harness) {
+    let ds = sealed_seed();
+    let (inc, act) = (ds.incidents[0].clone(), ds.acts[0].clone());
+    let edit = Edit::new("u_dara", T0, "act added");
+    // A failure part-way (custody for an unknown item) writes nothing.
+    let mut batch = h.store.registry_batch().await.unwrap();
+    batch.put_record(&inc).await.unwrap();
+    batch.put_row(&act, &edit).await.unwrap();
+    let err = batch
+        .custody_append("ev_unknown", CustodyAction::Viewed, "u", T0, "")
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("no evidence item"), "{err}");
+    drop(batch);
+    assert!(h.store.registry_load().await.unwrap().is_empty());
+    assert!(h.store.registry_audit(0, 10).await.unwrap().is_empty());
+    // Committed, every write is there, the evidence put in the same batch
+    // takes its first custody event at once.
+    let dir = tempfile::tempdir().unwrap();
+    let (item, first) = acquire(
+        &ObjectStore::new(dir.path()),
+        b"bytes",
+        Acquisition {
+            id: "ev_batch".into(),
+            by: &analyst(),
+            at: T0,
+            media_type: "text/plain".into(),
+            acquired_from: None,
+            method: "test".into(),
+        },
+    )
+    .unwrap();
+    let mut batch = h.store.registry_batch().await.unwrap();
+    batch.put_record(&inc).await.unwrap();
+    batch.put_row(&act, &edit).await.unwrap();
+    batch.put_record(&item).await.unwrap();
+    let e = batch
+        .custody_append(
+            &first.item,
+            first.action,
+            &first.actor,
+            first.at,
+            &first.details,
+        )
+        .await
+        .unwrap();
+    assert_eq!(e, first);
+    batch
+        .audit_append("u_dara", AuditAction::Create, &act.id, T0, "")
+        .await
+        .unwrap();
+    batch.commit().await.unwrap();
+    let loaded = h.store.registry_load().await.unwrap();
+    assert_eq!(
+        (
+            loaded.incidents.len(),
+            loaded.acts.len(),
+            loaded.evidence.len(),
+            loaded.custody.len()
+        ),
+        (1, 1, 1, 1)
+    );
+    assert_eq!(h.store.registry_audit(0, 10).await.unwrap().len(), 1);
+}
+
 on_both_backends!(
     seed_round_trips_sealed_and_opens_to_the_seed,
     importing_the_same_dataset_again_changes_nothing,
@@ -674,6 +739,7 @@ on_both_backends!(
     concurrent_appends_make_one_chain,
     tampering_with_sql_is_named_item_by_item,
     export_then_import_gives_the_same_dataset_in_json_and_csv,
+    a_batch_writes_everything_or_nothing,
 );
 
 #[test]
