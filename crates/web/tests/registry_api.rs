@@ -606,3 +606,131 @@ async fn real_responses_match_the_document() {
     eprintln!("{checked} responses validated against the OpenAPI document");
     assert!(checked > 60, "{checked}");
 }
+
+#[tokio::test]
+async fn hostile_input_gets_a_clear_refusal_and_never_a_server_error() {
+    let f = fx::start(true).await;
+    for (name, org) in [("analyst_gamma", Some("org_gamma")), ("analyst_none", None)] {
+        canary_web::accounts::create_user(
+            &f.server.store,
+            name,
+            common::PASSWORD,
+            Role::Analyst,
+            org,
+            &canary_web::accounts::PasswordParams::insecure_for_tests(),
+        )
+        .await
+        .unwrap();
+    }
+    let mut c = Who {
+        role: Some(Role::Analyst),
+        org: Some("alpha"),
+    }
+    .client(&f.server)
+    .await;
+    let token = fx::api_token(&mut c).await.unwrap();
+    let h = [
+        ("content-type", "application/json"),
+        ("x-csrf-token", token.as_str()),
+    ];
+    let inc = "inc_alpha_private";
+    let long = "x".repeat(600);
+    let tags: Vec<String> = (0..51).map(|i| format!("t{i}")).collect();
+    let invs: Vec<Value> = (0..21)
+        .map(|_| json!({"provision_id": "prov_alpha_private", "role": "charged_under"}))
+        .collect();
+    let cases: Vec<(&str, Method, String, Vec<u8>, u16)> = vec![
+        ("not JSON", Method::POST, "/api/v1/registry/incidents".into(), b"{not json".to_vec(), 400),
+        ("a title too long", Method::POST, "/api/v1/registry/incidents".into(), json!({"title": long, "start": "2024"}).to_string().into_bytes(), 400),
+        ("an empty title", Method::POST, "/api/v1/registry/incidents".into(), br#"{"title":" ","start":"2024"}"#.to_vec(), 400),
+        ("an impossible date", Method::POST, "/api/v1/registry/incidents".into(), br#"{"title":"t","start":"2023-13-45"}"#.to_vec(), 400),
+        ("an end before the start", Method::POST, "/api/v1/registry/incidents".into(), br#"{"title":"t","start":"2024-05","end":"2023"}"#.to_vec(), 400),
+        ("too many tags", Method::POST, "/api/v1/registry/incidents".into(), json!({"title": "t", "start": "2024", "tags": tags}).to_string().into_bytes(), 400),
+        ("a bad country", Method::POST, "/api/v1/registry/incidents".into(), br#"{"title":"t","start":"2024","country":"Cambodia"}"#.to_vec(), 400),
+        ("too many invocations", Method::POST, "/api/v1/registry/acts".into(), json!({"incident_id": inc, "act_type": "arrest", "invocations": invs}).to_string().into_bytes(), 400),
+        ("a victim one cannot see", Method::POST, "/api/v1/registry/acts".into(), json!({"incident_id": inc, "act_type": "arrest", "victim_id": "actr_beta_private"}).to_string().into_bytes(), 400),
+        ("a provision one cannot see", Method::POST, "/api/v1/registry/acts".into(), json!({"incident_id": inc, "act_type": "arrest", "invocations": [{"provision_id": "prov_beta_private", "role": "charged_under"}]}).to_string().into_bytes(), 400),
+        ("an unknown act type", Method::POST, "/api/v1/registry/acts".into(), json!({"incident_id": inc, "act_type": "beheading"}).to_string().into_bytes(), 400),
+        ("an over-long id", Method::GET, format!("/api/v1/registry/incidents/inc_{}", "a".repeat(90)), Vec::new(), 400),
+        ("an id with odd bytes", Method::GET, "/registry/incidents/inc_%00%ff".into(), Vec::new(), 400),
+        ("an unknown status", Method::POST, format!("/api/v1/registry/incidents/{inc}/status"), br#"{"to":"archived"}"#.to_vec(), 400),
+        ("an empty move", Method::POST, format!("/api/v1/registry/incidents/{inc}/status"), b"{}".to_vec(), 400),
+        ("an import that is not UTF-8", Method::POST, "/api/v1/registry/import".into(), vec![0xff, 0xfe, 0x00], 400),
+        ("an import that does not validate", Method::POST, "/api/v1/registry/import".into(), br#"{"format":"other/9"}"#.to_vec(), 400),
+        ("an import larger than its limit", Method::POST, "/api/v1/registry/import".into(), vec![b' '; 17 * 1024 * 1024], 413),
+        ("an evidence file larger than its limit", Method::POST, "/api/v1/registry/evidence".into(), vec![0u8; 33 * 1024 * 1024], 413),
+        ("an export in an unknown format", Method::GET, "/api/v1/registry/export?format=xml".into(), Vec::new(), 400),
+        ("a CSV export of no collection", Method::GET, "/api/v1/registry/export?format=csv".into(), Vec::new(), 400),
+    ];
+    for (why, method, path, body, status) in cases {
+        let out = send(&c, method, &path, &h, body).await;
+        assert_eq!(
+            out.status,
+            status,
+            "{why}: {}",
+            &out.body[..out.body.len().min(300)]
+        );
+    }
+    let mut put_headers = h.to_vec();
+    put_headers.push(("if-match", "abc"));
+    let out = send(
+        &c,
+        Method::PUT,
+        &format!("/api/v1/registry/incidents/{inc}"),
+        &put_headers,
+        br#"{"title":"t","start":"2024"}"#.to_vec(),
+    )
+    .await;
+    assert_eq!(out.status, 400, "a non-numeric if-match");
+    let page = c.get("/registry/incidents/new").await;
+    let csrf = common::Client::csrf(&page.body);
+    let big = "y".repeat(300 * 1024);
+    let out = c
+        .post_form(
+            "/registry/incidents/new",
+            &[
+                ("csrf", &csrf),
+                ("title", "t"),
+                ("start", "2024"),
+                ("summary", &big),
+            ],
+        )
+        .await;
+    assert_eq!(out.status.as_u16(), 413, "a form body over its limit");
+    let fields: Vec<(String, String)> =
+        (0..20).map(|i| (format!("f{i}"), "v".to_owned())).collect();
+    let refs: Vec<(&str, &str)> = fields
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let (ct, body) = fx::multipart(&refs, ("x.txt", "text/plain", b"x"));
+    let out = send(
+        &c,
+        Method::POST,
+        "/registry/evidence",
+        &[("content-type", &ct)],
+        body,
+    )
+    .await;
+    assert_eq!(out.status, 400, "too many parts: {}", out.body);
+
+    // Accounts whose organisation is not in the registry, or that have none.
+    for (name, status) in [("analyst_gamma", 400), ("analyst_none", 403)] {
+        let mut c = common::Client::new(&f.server);
+        c.login(name, common::PASSWORD).await;
+        let token = fx::api_token(&mut c).await.unwrap();
+        let out = send(
+            &c,
+            Method::POST,
+            "/api/v1/registry/incidents",
+            &[
+                ("content-type", "application/json"),
+                ("x-csrf-token", &token),
+            ],
+            br#"{"title":"t","start":"2024"}"#.to_vec(),
+        )
+        .await;
+        assert_eq!(out.status, status, "{name}: {}", out.body);
+    }
+    assert!(f.server.store.registry_verify(None).await.unwrap().is_ok());
+}

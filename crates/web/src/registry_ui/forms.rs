@@ -179,6 +179,20 @@ fn require_creator(who: &Who) -> Result<(), Fail> {
     }
 }
 
+/// The principal's organisation must be in the registry: records of an
+/// unknown organisation would make the whole dataset invalid. (An admin
+/// registers their organisation by importing a dataset naming it.)
+fn known_org(ds: &Dataset, who: &Who) -> Result<(), Fail> {
+    let org = who.org().unwrap_or_default();
+    if ds.organisations.iter().any(|o| o.id == org) {
+        Ok(())
+    } else {
+        Err(Fail::bad(format!(
+            "your organisation {org:?} is not in the registry; an administrator of it must import it first"
+        )))
+    }
+}
+
 /// Appends one audit entry (persisted at once).
 async fn audit_one(
     s: &Shared,
@@ -206,6 +220,7 @@ pub(crate) async fn create_incident(
 ) -> Result<Incident, Fail> {
     require_creator(who)?;
     input.check()?;
+    known_org(&data::load(s).await?, who)?;
     let now = OffsetDateTime::now_utc();
     let id = canary_registry::new_id(EntityType::Incident).map_err(registry_fail)?;
     let meta = RecordMeta::new(EntityType::Incident, id, &who.p, now).map_err(registry_fail)?;
@@ -480,6 +495,7 @@ pub(crate) async fn upload_evidence(
         return Err(Fail::bad("linked_ids: at most 50"));
     }
     let ds = data::load(s).await?;
+    known_org(&ds, who)?;
     let view = ds.view_for(&who.p);
     let mut visible: BTreeSet<&str> = view.incidents.iter().map(|i| i.meta.id.as_str()).collect();
     visible.extend(view.acts.iter().map(|a| a.id.as_str()));

@@ -205,10 +205,14 @@ impl Who {
         }
     }
 
-    /// Whether the principal may create records (analyst or admin).
+    /// Whether the principal may create records (analyst or admin of an
+    /// organisation with a well-formed `org_…` id).
     pub(crate) fn can_create(&self) -> bool {
         match &self.p {
-            Principal::User { org_id, .. } => canary_registry::policy::can_create(&self.p, org_id),
+            Principal::User { org_id, .. } => {
+                canary_registry::meta::check_id("org_", org_id).is_ok()
+                    && canary_registry::policy::can_create(&self.p, org_id)
+            }
             Principal::Anonymous => false,
         }
     }
