@@ -633,6 +633,7 @@ struct LatestRow {
 #[derive(sqlx::FromRow)]
 struct AccountRow {
     id: String,
+    measurement_seq: i64,
     probe_asn: i64,
     platform: String,
     url: String,
@@ -948,25 +949,35 @@ impl Store {
             qb.push_bind(MAX_GROUPS as i64);
             qb.build_query_as().fetch_all(pool).await?
         });
+        // The latest measurement of each group: the group's newest time,
+        // joined back through the index (ties: the last stored wins).
         let latest: Vec<LatestRow> = with_backend!(self, pool, Db => {
             let mut qb = QueryBuilder::<Db>::new(
                 "SELECT m.seq, m.id, m.service, m.probe_asn, m.measurement_start_time, m.outcome, \
-                 m.layer, m.kind, m.ooni_blocked, m.ooni_keys FROM social_measurements m \
-                 WHERE m.probe_cc = ",
+                 m.layer, m.kind, m.ooni_blocked, m.ooni_keys FROM social_measurements m JOIN \
+                 (SELECT n.test_name, n.service, n.probe_asn, MAX(n.measurement_start_time) AS t \
+                 FROM social_measurements n WHERE n.probe_cc = ",
             );
             qb.push_bind(country.to_owned());
-            qb.push(format_args!(" AND m.test_name IN {MESSAGING_IN}"));
-            push_filters(&mut qb, "m", filters);
-            qb.push(
-                " AND NOT EXISTS (SELECT 1 FROM social_measurements n WHERE \
-                 n.probe_cc = m.probe_cc AND n.test_name = m.test_name AND n.service = m.service \
-                 AND n.probe_asn = m.probe_asn AND (n.measurement_start_time > m.measurement_start_time \
-                 OR (n.measurement_start_time = m.measurement_start_time AND n.seq > m.seq))",
-            );
+            qb.push(format_args!(" AND n.test_name IN {MESSAGING_IN}"));
             push_filters(&mut qb, "n", filters);
-            qb.push(") LIMIT ").push_bind(MAX_GROUPS as i64);
+            qb.push(
+                " GROUP BY n.test_name, n.service, n.probe_asn) g ON m.test_name = g.test_name \
+                 AND m.service = g.service AND m.probe_asn = g.probe_asn \
+                 AND m.measurement_start_time = g.t WHERE m.probe_cc = ",
+            );
+            qb.push_bind(country.to_owned());
+            qb.push(" LIMIT ").push_bind(MAX_GROUPS as i64 * 4);
             qb.build_query_as().fetch_all(pool).await?
         });
+        let mut newest: HashMap<(String, i64), LatestRow> = HashMap::new();
+        for r in latest {
+            let key = (r.service.clone(), r.probe_asn);
+            if newest.get(&key).is_none_or(|o| o.seq < r.seq) {
+                newest.insert(key, r);
+            }
+        }
+        let latest: Vec<LatestRow> = newest.into_values().collect();
         let seqs: Vec<i64> = latest.iter().map(|r| r.seq).collect();
         let mut endpoints: HashMap<i64, Vec<EndpointResult>> = HashMap::new();
         for chunk in seqs.chunks(ROWS_PER_STATEMENT) {
@@ -1097,60 +1108,75 @@ impl Store {
             qb.build_query_as().fetch_all(pool).await?
         });
         // The latest check of each (page, network, status), and of each
-        // (page, network) whatever its status.
+        // (page, network) whatever its status: the group's newest time,
+        // joined back through the index (ties: the last stored wins).
         let latest = |by_status: bool| {
             let filters = filters.clone();
             let country = country.to_owned();
             async move {
+                let group = if by_status {
+                    "n.url, n.probe_asn, n.status"
+                } else {
+                    "n.url, n.probe_asn"
+                };
                 let rows: Vec<AccountRow> = with_backend!(self, pool, Db => {
-                    let mut qb = QueryBuilder::<Db>::new(
-                        "SELECT s.id, m.probe_asn, m.platform, m.url, \
+                    let mut qb = QueryBuilder::<Db>::new(format!(
+                        "SELECT s.id, m.measurement_seq, m.probe_asn, m.platform, m.url, \
                          m.owner, m.category, m.status, m.fingerprint, m.layer, m.kind, m.reason, \
                          m.probe_failure, m.probe_status, m.probe_final_url, m.probe_title, \
                          m.control_failure, m.control_status, m.control_final_url, m.control_title \
-                         FROM social_accounts m JOIN social_measurements s ON s.seq = m.measurement_seq \
-                         WHERE m.probe_cc = ",
-                    );
+                         FROM social_accounts m JOIN (SELECT {group}, \
+                         MAX(n.measurement_start_time) AS t FROM social_accounts n WHERE n.probe_cc = "
+                    ));
                     qb.push_bind(country.clone());
                     if by_status {
-                        qb.push(format_args!(" AND m.status IN {restricted}"));
+                        qb.push(format_args!(" AND n.status IN {restricted}"));
                     }
-                    push_filters(&mut qb, "m", &filters);
-                    if let Some(c) = &filters.category {
-                        qb.push(" AND m.category = ").push_bind(c.clone());
-                    }
-                    qb.push(
-                        " AND NOT EXISTS (SELECT 1 FROM social_accounts n WHERE \
-                         n.probe_cc = m.probe_cc AND n.url = m.url AND n.probe_asn = m.probe_asn",
-                    );
-                    if by_status {
-                        qb.push(" AND n.status = m.status");
-                    }
-                    qb.push(
-                        " AND (n.measurement_start_time > m.measurement_start_time \
-                         OR (n.measurement_start_time = m.measurement_start_time \
-                         AND n.measurement_seq > m.measurement_seq))",
-                    );
                     push_filters(&mut qb, "n", &filters);
                     if let Some(c) = &filters.category {
                         qb.push(" AND n.category = ").push_bind(c.clone());
                     }
-                    qb.push(") LIMIT ").push_bind(MAX_GROUPS as i64);
+                    qb.push(format_args!(
+                        " GROUP BY {group}) g ON m.url = g.url AND m.probe_asn = g.probe_asn \
+                         AND m.measurement_start_time = g.t{} \
+                         JOIN social_measurements s ON s.seq = m.measurement_seq WHERE m.probe_cc = ",
+                        if by_status { " AND m.status = g.status" } else { "" }
+                    ));
+                    qb.push_bind(country.clone());
+                    if let Some(c) = &filters.category {
+                        qb.push(" AND m.category = ").push_bind(c.clone());
+                    }
+                    qb.push(" LIMIT ").push_bind(MAX_GROUPS as i64 * 4);
                     qb.build_query_as().fetch_all(pool).await?
                 });
                 Ok::<_, StoreError>(rows)
             }
         };
-        let mut evidence: HashMap<(String, i64, String), AccountRow> = latest(true)
-            .await?
-            .into_iter()
-            .map(|r| ((r.url.clone(), r.probe_asn, r.status.clone()), r))
-            .collect();
-        let current: HashMap<(String, i64), String> = latest(false)
-            .await?
-            .into_iter()
-            .map(|r| ((r.url, r.probe_asn), r.status))
-            .collect();
+        // keeps the last stored row of each key
+        fn newest<K: std::hash::Hash + Eq>(
+            rows: Vec<AccountRow>,
+            key: impl Fn(&AccountRow) -> K,
+        ) -> HashMap<K, AccountRow> {
+            let mut out: HashMap<K, AccountRow> = HashMap::new();
+            for r in rows {
+                let k = key(&r);
+                if out
+                    .get(&k)
+                    .is_none_or(|o| o.measurement_seq < r.measurement_seq)
+                {
+                    out.insert(k, r);
+                }
+            }
+            out
+        }
+        let mut evidence = newest(latest(true).await?, |r| {
+            (r.url.clone(), r.probe_asn, r.status.clone())
+        });
+        let current: HashMap<(String, i64), String> =
+            newest(latest(false).await?, |r| (r.url.clone(), r.probe_asn))
+                .into_iter()
+                .map(|(k, r)| (k, r.status))
+                .collect();
         let asns: Vec<i64> = aggs
             .iter()
             .map(|a| a.1)
