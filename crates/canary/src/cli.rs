@@ -161,7 +161,7 @@ pub enum Command {
     /// still has its SHA-256. With --key-file, also that every sealed field
     /// opens with that key.
     #[command(
-        after_help = "Examples:\n  canary verify\n  canary verify --evidence-dir canary-evidence --json > heads-2026-11-29.json"
+        after_help = "Examples:\n  canary verify\n  canary verify --evidence-dir canary-evidence --json > heads-2026-11-29.json\n  canary verify --anchors heads-2026-11-29.json"
     )]
     Verify(VerifyArgs),
 
@@ -238,9 +238,16 @@ pub struct VerifyArgs {
     pub key_file: Option<PathBuf>,
 
     /// Print the report as JSON, with every chain's head (keep it outside
-    /// the database: a later run can be compared with it).
+    /// the database: a later run can be compared with it with --anchors).
     #[arg(long)]
     pub json: bool,
+
+    /// The output of an earlier `canary verify --json` (or a JSON list of
+    /// heads) kept outside the database: every chain must still contain
+    /// the entries it recorded, unchanged. Catches chains rewritten with
+    /// fresh hashes since.
+    #[arg(long, value_name = "FILE")]
+    pub anchors: Option<PathBuf>,
 }
 
 /// `canary registry …`

@@ -409,6 +409,13 @@ fn verify_passes_then_names_every_item_tampered_with_in_the_database_file() {
     ));
     assert!(good.starts_with("OK: "), "{good}");
     assert!(good.contains("4 custody chains (12 events)"), "{good}");
+    let heads = ok(&canary(d, &["verify", "--database", "r.db", "--json"]));
+    std::fs::write(d.join("heads.json"), heads).unwrap();
+    let anchored = ok(&canary(
+        d,
+        &["verify", "--database", "r.db", "--anchors", "heads.json"],
+    ));
+    assert!(anchored.starts_with("OK: "), "{anchored}");
 
     let db = d.join("r.db");
     let incident = &ds.incidents[0].meta.id;
@@ -442,6 +449,14 @@ fn verify_passes_then_names_every_item_tampered_with_in_the_database_file() {
     assert!(
         !out.contains("ev_d"),
         "the untouched item is not named:\n{out}"
+    );
+    let anchored = text(&canary(
+        d,
+        &["verify", "--database", "r.db", "--anchors", "heads.json"],
+    ));
+    assert!(
+        anchored.contains("BROKEN custody ev_c: entry 2 of the saved head is gone"),
+        "{anchored}"
     );
     let report = json_any(&canary(d, &["verify", "--database", "r.db", "--json"]));
     assert_eq!(report["ok"], false);

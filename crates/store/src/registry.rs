@@ -19,6 +19,7 @@
 //! | [`Store::registry_audit_append`], [`Store::registry_audit_append_all`], [`Store::registry_audit`] | the audit log |
 //! | [`Store::registry_batch`] | several of the writes above in one transaction ([`RegistryBatch`]) |
 //! | [`Store::registry_chain_heads`] | every chain's head (publish them to anchor the chains) |
+//! | [`Store::registry_check_anchors`] | heads saved earlier (outside the database) against the chains now |
 //! | [`Store::registry_verify`] | every chain, every record against its history, dataset validity, no clear text at rest, evidence files |
 //!
 //! ## Invariants
@@ -60,7 +61,10 @@
 //! (or rewrites a record and its version row together): against that,
 //! publish or print the heads ([`Store::registry_chain_heads`], `canary
 //! verify --json`) somewhere the database's administrators cannot change,
-//! and compare later.
+//! and compare later ([`Store::registry_check_anchors`], `canary verify
+//! --anchors FILE`): a rewrite *before* the heads were saved, or of
+//! entries appended since, still goes unseen. Records' current bodies are
+//! only checked against their own history table.
 //!
 //! ## Reading for one user
 //!
@@ -1927,6 +1931,66 @@ impl crate::Store {
         let heads = read_heads(&mut tx).await?;
         tx.commit().await?;
         Ok(heads)
+    }
+
+    /// Checks chain heads saved earlier (from [`Store::registry_chain_heads`]
+    /// or `canary verify --json`, kept outside the database) against the
+    /// chains now: chains only grow, so each saved head's entry must still
+    /// be there with the same hash. Catches what [`Store::registry_verify`]
+    /// alone cannot: a chain rewritten with recomputed hashes and head
+    /// after the heads were saved. Returns one [`Problem`] per head that
+    /// no longer matches (at most [`MAX_AUDIT_PAGE`] heads at once).
+    pub async fn registry_check_anchors(
+        &self,
+        anchors: &[ChainHead],
+    ) -> Result<Vec<Problem>, StoreError> {
+        if anchors.len() > MAX_AUDIT_PAGE as usize {
+            return Err(StoreError::invalid(
+                "anchors",
+                format!("{} at once, at most {MAX_AUDIT_PAGE}", anchors.len()),
+            ));
+        }
+        let mut tx = self.registry_read_tx().await?;
+        let mut problems = Vec::new();
+        for a in anchors {
+            check_len("chain", &a.chain, MAX_FIELD_BYTES)?;
+            let seq = Arg::Int(to_i64("seq", a.seq)?);
+            let (area, found): (&str, Option<(String,)>) = if a.chain == AUDIT_CHAIN {
+                let row = tx
+                    .optional(
+                        "SELECT entry_hash FROM registry_audit WHERE seq = $1",
+                        vec![seq],
+                    )
+                    .await?;
+                ("audit", row)
+            } else {
+                let row = tx
+                    .optional(
+                        "SELECT entry_hash FROM registry_custody WHERE item = $1 AND seq = $2",
+                        vec![t(&a.chain), seq],
+                    )
+                    .await?;
+                ("custody", row)
+            };
+            let message = match found {
+                Some((hash,)) if hash == a.entry_hash => continue,
+                Some(_) => format!(
+                    "entry {} differs from the saved head: the chain was rewritten",
+                    a.seq
+                ),
+                None => format!(
+                    "entry {} of the saved head is gone: the chain was cut or rewritten",
+                    a.seq
+                ),
+            };
+            problems.push(Problem {
+                area: area.into(),
+                item: a.chain.clone(),
+                message,
+            });
+        }
+        tx.commit().await?;
+        Ok(problems)
     }
 
     /// Checks the whole registry and names every broken item:

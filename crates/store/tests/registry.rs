@@ -728,6 +728,78 @@ async fn a_batch_writes_everything_or_nothing(h: &Harness) {
     assert_eq!(h.store.registry_audit(0, 10).await.unwrap().len(), 1);
 }
 
+async fn saved_heads_catch_a_chain_rewritten_with_fresh_hashes(h: &Harness) {
+    let dir = tempfile::tempdir().unwrap();
+    let objects = ObjectStore::new(dir.path());
+    seed_org(&h.store).await;
+    evidence(&h.store, &objects, "ev_kept", 3).await;
+    evidence(&h.store, &objects, "ev_rewritten", 3).await;
+    h.store
+        .registry_audit_append("u", AuditAction::Edit, "x", T0, "")
+        .await
+        .unwrap();
+    let saved = h.store.registry_chain_heads().await.unwrap();
+    assert!(h
+        .store
+        .registry_check_anchors(&saved)
+        .await
+        .unwrap()
+        .is_empty());
+
+    // Someone with full access rewrites a chain consistently: new events,
+    // correct hashes, a matching head.
+    let first = canary_registry::CustodyEvent::first(
+        "ev_rewritten",
+        CustodyAction::Acquired,
+        "u_other",
+        T0,
+        "a different story",
+    );
+    let second = first.next(CustodyAction::Viewed, "u_other", T0, "");
+    let row = |e: &canary_registry::CustodyEvent| {
+        format!(
+            "INSERT INTO registry_custody (item, seq, action, actor, at, details, prev_hash, entry_hash) \
+             VALUES ('{}', {}, '{}', '{}', '{}', '{}', '{}', '{}')",
+            e.item,
+            e.seq,
+            e.action,
+            e.actor,
+            e.at.format(&time::format_description::well_known::Rfc3339).unwrap(),
+            e.details,
+            e.prev_hash,
+            e.entry_hash
+        )
+    };
+    drop_triggers(h).await;
+    raw_sql(
+        h,
+        &[
+            "DELETE FROM registry_custody WHERE item = 'ev_rewritten'",
+            &row(&first),
+            &row(&second),
+            &format!(
+                "UPDATE registry_chain_heads SET length = 2, last_hash = '{}' \
+                 WHERE chain = 'ev_rewritten'",
+                second.entry_hash
+            ),
+        ],
+    )
+    .await;
+    let report = h.store.registry_verify(None).await.unwrap();
+    assert!(
+        report.is_ok(),
+        "undetectable from inside: {:?}",
+        report.problems
+    );
+    let problems = h.store.registry_check_anchors(&saved).await.unwrap();
+    let named: Vec<(&str, &str)> = problems
+        .iter()
+        .map(|p| (p.area.as_str(), p.item.as_str()))
+        .collect();
+    assert_eq!(named, [("custody", "ev_rewritten")], "{problems:?}");
+    assert!(problems[0].message.contains("gone"), "{problems:?}");
+}
+
 on_both_backends!(
     seed_round_trips_sealed_and_opens_to_the_seed,
     importing_the_same_dataset_again_changes_nothing,
@@ -740,6 +812,7 @@ on_both_backends!(
     tampering_with_sql_is_named_item_by_item,
     export_then_import_gives_the_same_dataset_in_json_and_csv,
     a_batch_writes_everything_or_nothing,
+    saved_heads_catch_a_chain_rewritten_with_fresh_hashes,
 );
 
 #[test]

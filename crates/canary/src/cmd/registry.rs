@@ -252,12 +252,23 @@ pub fn verify(args: VerifyArgs) -> anyhow::Result<ExitCode> {
             bail!("--evidence-dir {}: not a folder", dir.display());
         }
     }
+    let anchors = match &args.anchors {
+        Some(path) => Some(read_anchors(path)?),
+        None => None,
+    };
     let (mut report, heads, mut ds) = runtime()?.block_on(async {
         let store = open_store(&args.database).await?;
-        let report = store
+        let mut report = store
             .registry_verify(args.evidence_dir.as_deref())
             .await
             .context("reading the registry")?;
+        if let Some(anchors) = &anchors {
+            let problems = store
+                .registry_check_anchors(anchors)
+                .await
+                .context("checking the saved heads")?;
+            report.problems.extend(problems);
+        }
         let heads = store.registry_chain_heads().await?;
         // Rows that do not parse are in the report already.
         let ds = store.registry_load().await.unwrap_or_default();
@@ -313,6 +324,24 @@ pub fn verify(args: VerifyArgs) -> anyhow::Result<ExitCode> {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
+    })
+}
+
+/// Heads saved by an earlier `canary verify --json` (its `heads`), or a
+/// JSON list of heads.
+fn read_anchors(path: &Path) -> anyhow::Result<Vec<canary_registry::ChainHead>> {
+    let text = read_bounded(path)?;
+    let value: serde_json::Value = serde_json::from_str(&text)
+        .with_context(|| format!("--anchors {}: not JSON", path.display()))?;
+    let heads = match value {
+        serde_json::Value::Object(mut o) => o.remove("heads").unwrap_or_default(),
+        other => other,
+    };
+    serde_json::from_value(heads).with_context(|| {
+        format!(
+            "--anchors {}: expected the output of `canary verify --json` or a list of heads",
+            path.display()
+        )
     })
 }
 
