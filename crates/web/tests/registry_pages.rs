@@ -627,3 +627,80 @@ async fn uploads_are_refused_when_the_server_keeps_no_evidence() {
     .await;
     assert_eq!(out.status, 503, "{}", out.body);
 }
+
+#[tokio::test]
+async fn the_incident_list_and_the_api_come_in_bounded_pages() {
+    let server = start_with(false, |_| {}).await;
+    let mut ds = fx::dataset(&[]);
+    let p =
+        canary_registry::Principal::user("admin_alpha", "org_alpha", canary_registry::Role::Admin);
+    let at = time::macros::datetime!(2024-01-01 00:00 UTC);
+    for n in 0..205 {
+        let mut meta = canary_registry::RecordMeta::new(
+            canary_registry::EntityType::Incident,
+            format!("inc_n{n:03}"),
+            &p,
+            at,
+        )
+        .unwrap();
+        for s in [
+            canary_registry::Status::InReview,
+            canary_registry::Status::Verified,
+            canary_registry::Status::Published,
+        ] {
+            meta.transition(s, &p, at).unwrap();
+        }
+        meta.set_visibility(canary_registry::Visibility::Published, &p, at)
+            .unwrap();
+        ds.incidents.push(canary_registry::Incident {
+            meta,
+            title: format!("Incident number {n:03}"),
+            title_km: None,
+            summary: String::new(),
+            start: canary_registry::FuzzyDate::exact(2020, 1, 1).unwrap(),
+            end: None,
+            place: canary_registry::Place::country("KH"),
+            rights_affected: vec![],
+            tags: vec![],
+            verified: true,
+            unverified_note: None,
+        });
+    }
+    server.store.registry_import(&ds, "test", at).await.unwrap();
+    let mut c = Client::new(&server);
+    let first = c.get("/registry/incidents?status=published").await;
+    assert_eq!(
+        first
+            .body
+            .matches("href=\"/registry/incidents/inc_n")
+            .count(),
+        200
+    );
+    assert!(first.body.contains("205"), "the total");
+    assert!(
+        first.body.contains("status=published&amp;page=2"),
+        "the next page keeps the filter"
+    );
+    let second = c.get("/registry/incidents?status=published&page=2").await;
+    assert_eq!(
+        second
+            .body
+            .matches("href=\"/registry/incidents/inc_n")
+            .count(),
+        5
+    );
+    assert!(second.body.contains("page=1") && !second.body.contains("page=3"));
+    assert_eq!(
+        c.get("/registry/incidents?page=0").await.status.as_u16(),
+        400
+    );
+
+    let api = c.get("/api/v1/registry/incidents?limit=7&offset=200").await;
+    assert_eq!(api.headers["x-total-count"], "205");
+    let v: serde_json::Value = serde_json::from_str(&api.body).unwrap();
+    assert_eq!(v.as_array().unwrap().len(), 5);
+    for bad in ["limit=0", "limit=5001", "offset=-1", "limit=x"] {
+        let r = c.get(&format!("/api/v1/registry/incidents?{bad}")).await;
+        assert_eq!(r.status.as_u16(), 400, "{bad}");
+    }
+}

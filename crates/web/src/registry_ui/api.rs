@@ -133,7 +133,39 @@ async fn list_collection(s: &Shared, ctx: &Ctx, collection: &str) -> Result<Resp
         "assessments" => json_of(&ds.assessments)?,
         _ => return Err(Fail::not_found()),
     };
-    Ok(Json(body).into_response())
+    page(ctx, body)
+}
+
+/// Most rows one list response carries (`?limit=`, default and maximum).
+pub(crate) const MAX_LIST: usize = 5_000;
+
+/// One page of a list: `?offset=` (default 0) and `?limit=` (at most
+/// [`MAX_LIST`]); the total is in the `x-total-count` header.
+fn page(ctx: &Ctx, body: Value) -> Result<Response, Fail> {
+    let num = |k: &str, default: usize| -> Result<usize, Fail> {
+        match ctx.query(k) {
+            None => Ok(default),
+            Some(v) => v
+                .parse::<usize>()
+                .map_err(|_| Fail::bad(format!("{k}: a whole number"))),
+        }
+    };
+    let offset = num("offset", 0)?;
+    let limit = num("limit", MAX_LIST)?;
+    if limit == 0 || limit > MAX_LIST {
+        return Err(Fail::bad(format!("limit: 1 to {MAX_LIST}")));
+    }
+    let Value::Array(rows) = body else {
+        return Ok(Json(body).into_response());
+    };
+    let total = rows.len();
+    let rows: Vec<Value> = rows.into_iter().skip(offset).take(limit).collect();
+    let mut resp = Json(Value::Array(rows)).into_response();
+    if let Ok(v) = header::HeaderValue::from_str(&total.to_string()) {
+        resp.headers_mut()
+            .insert(header::HeaderName::from_static("x-total-count"), v);
+    }
+    Ok(resp)
 }
 
 /// `GET /api/v1/registry/{collection}/{id}`: one record; its sensitive

@@ -165,6 +165,9 @@ pub(crate) fn filter_incidents<'a>(
     Ok(out)
 }
 
+/// Incidents per page of the list.
+const PAGE_ROWS: usize = 200;
+
 #[derive(Serialize)]
 struct Opt {
     code: String,
@@ -179,10 +182,42 @@ pub(crate) async fn incidents(State(s): State<Shared>, ctx: Ctx) -> Result<Respo
         let who = Who::of(&s, &ctx);
         let ds = view_of(&s, &who).await?;
         let f = IncidentFilter::from_ctx(&ctx);
-        let rows: Vec<view::IncidentRow> = filter_incidents(&ds, &f)?
+        let found = filter_incidents(&ds, &f)?;
+        let total = found.len();
+        let page: usize = match ctx.query("page") {
+            None => 1,
+            Some(p) => p
+                .parse()
+                .ok()
+                .filter(|p| *p >= 1)
+                .ok_or_else(|| Fail::bad("page: a whole number from 1"))?,
+        };
+        let rows: Vec<view::IncidentRow> = found
             .into_iter()
+            .skip((page - 1).saturating_mul(PAGE_ROWS))
+            .take(PAGE_ROWS)
             .map(|i| view::incident_row(&ds, i, lang))
             .collect();
+        let link = |p: usize| {
+            let mut ser = url::form_urlencoded::Serializer::new(String::new());
+            for (k, v) in [
+                ("act_type", &f.act_type),
+                ("law", &f.law),
+                ("provision", &f.provision),
+                ("from", &f.from),
+                ("to", &f.to),
+                ("status", &f.status),
+                ("org", &f.org),
+            ] {
+                if let Some(v) = v {
+                    ser.append_pair(k, v);
+                }
+            }
+            ser.append_pair("page", &p.to_string());
+            format!("/registry/incidents?{}", ser.finish())
+        };
+        let prev_url = (page > 1).then(|| link(page - 1));
+        let next_url = (page.saturating_mul(PAGE_ROWS) < total).then(|| link(page + 1));
         let laws: Vec<Opt> = ds
             .laws
             .iter()
@@ -212,6 +247,9 @@ pub(crate) async fn incidents(State(s): State<Shared>, ctx: Ctx) -> Result<Respo
             context! {
                 f => Value::from_serialize(&f),
                 rows => Value::from_serialize(&rows),
+                total => total,
+                prev_url => prev_url,
+                next_url => next_url,
                 act_types => Value::from_serialize(terms!(ActType, lang)),
                 statuses => Value::from_serialize(terms!(Status, lang)),
                 laws => Value::from_serialize(&laws),
