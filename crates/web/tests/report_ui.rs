@@ -17,7 +17,7 @@ use time::macros::date;
 use time::OffsetDateTime;
 
 /// A server with the demo measurements and the Cambodia seed registry in
-/// its store.
+/// its store (for the tests that check what a report says).
 async fn server(pdf: Option<PdfRenderer>) -> TestServer {
     let server = common::start_with(true, |cfg| cfg.pdf = pdf).await;
     let ring = KeyRing::new(FieldKey::generate(1).expect("key"));
@@ -29,6 +29,12 @@ async fn server(pdf: Option<PdfRenderer>) -> TestServer {
         .await
         .expect("seed registry stored");
     server
+}
+
+/// A server over an empty store (for the tests of access and options,
+/// which need no data: an empty store still gives a report).
+async fn bare_server() -> TestServer {
+    common::start_with(false, |_| {}).await
 }
 
 async fn user(server: &TestServer, name: &str, role: Role, org: Option<&str>) -> Client {
@@ -156,7 +162,7 @@ async fn an_analyst_downloads_the_report_with_the_stores_figures_in_english_and_
 
 #[tokio::test]
 async fn the_form_is_in_the_visitors_language_and_offers_pdf_only_when_the_server_can_make_it() {
-    let server = server(None).await;
+    let server = bare_server().await;
     let mut analyst = user(&server, "ana", Role::Analyst, Some("org_a")).await;
     let en = analyst.get("/reports?lang=en").await;
     assert_eq!(en.status, StatusCode::OK);
@@ -177,7 +183,7 @@ async fn the_form_is_in_the_visitors_language_and_offers_pdf_only_when_the_serve
     let km = analyst.get("/reports?lang=km").await;
     assert!(km.body.contains("បង្កើតរបាយការណ៍"));
 
-    let with_pdf = server_with_fake_pdf().await;
+    let with_pdf = common::start_with(false, |cfg| cfg.pdf = Some(fake_pdf())).await;
     let mut analyst = user(&with_pdf, "ana", Role::Analyst, Some("org_a")).await;
     let page = analyst.get("/reports").await;
     assert!(page.body.contains("value=\"pdf\""));
@@ -185,7 +191,7 @@ async fn the_form_is_in_the_visitors_language_and_offers_pdf_only_when_the_serve
 
 #[tokio::test]
 async fn viewers_and_anonymous_visitors_are_refused() {
-    let server = server(None).await;
+    let server = bare_server().await;
     let mut anonymous = Client::new(&server);
     let r = anonymous.get("/reports").await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
@@ -225,7 +231,7 @@ async fn viewers_and_anonymous_visitors_are_refused() {
 
 #[tokio::test]
 async fn a_post_without_the_csrf_token_is_refused() {
-    let server = server(None).await;
+    let server = bare_server().await;
     let mut analyst = user(&server, "ana", Role::Analyst, Some("org_a")).await;
     let r = analyst.post_form("/reports", &MONTH).await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
@@ -344,7 +350,7 @@ async fn pdf_bytes_from_the_renderer_are_passed_through_as_a_pdf_download() {
 
 #[tokio::test]
 async fn a_pdf_request_to_a_server_without_pdf_support_gets_a_clear_message() {
-    let server = server(None).await;
+    let server = bare_server().await;
     let mut analyst = user(&server, "ana", Role::Analyst, Some("org_a")).await;
     let r = make(&mut analyst, &[("format", "pdf")]).await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
@@ -356,7 +362,7 @@ async fn a_pdf_request_to_a_server_without_pdf_support_gets_a_clear_message() {
 
 #[tokio::test]
 async fn bad_options_show_the_form_again_with_the_reason() {
-    let server = server(None).await;
+    let server = bare_server().await;
     let mut analyst = user(&server, "ana", Role::Analyst, Some("org_a")).await;
     let cases: &[(&[(&str, &str)], &str)] = &[
         (
@@ -433,7 +439,7 @@ async fn bad_options_show_the_form_again_with_the_reason() {
 
 #[tokio::test]
 async fn an_oversized_form_is_refused_before_it_is_read() {
-    let server = server(None).await;
+    let server = bare_server().await;
     let mut analyst = user(&server, "ana", Role::Analyst, Some("org_a")).await;
     let page = analyst.get("/reports").await;
     let csrf = Client::csrf(&page.body);
@@ -442,4 +448,47 @@ async fn an_oversized_form_is_refused_before_it_is_read() {
     form.extend(MONTH);
     let r = analyst.post_form("/reports", &form).await;
     assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE);
+}
+
+#[tokio::test]
+async fn more_requests_than_report_slots_wait_their_turn_and_all_succeed() {
+    let server = bare_server().await;
+    let mut analyst = user(&server, "ana", Role::Analyst, Some("org_a")).await;
+    let page = analyst.get("/reports").await;
+    let csrf = Client::csrf(&page.body);
+    // five at once (the slots are MAX_CONCURRENT_REPORTS = 2), polled
+    // together; the server works on them in its own tasks
+    let one = |lang: &'static str| {
+        let mut c = Client::new(&server);
+        c.cookies = analyst.cookies.clone();
+        let csrf = csrf.clone();
+        async move {
+            let mut form: Vec<(&str, &str)> = vec![("csrf", &csrf), ("lang", lang)];
+            form.extend(MONTH);
+            let r = c.post_form("/reports", &form).await;
+            (
+                r.status,
+                r.body.contains("data-figure=\"summary.sites_tested\""),
+            )
+        }
+    };
+    let all = tokio::join!(one("en"), one("km"), one("en"), one("km"), one("en"));
+    for r in [all.0, all.1, all.2, all.3, all.4] {
+        assert_eq!(r, (StatusCode::OK, true));
+    }
+}
+
+#[tokio::test]
+async fn an_administrator_has_no_other_organisations_internal_edition_either() {
+    let server = bare_server().await;
+    let mut admin = user(&server, "adm", Role::Admin, Some("org_a")).await;
+    let r = make(
+        &mut admin,
+        &[("edition", "internal"), ("org", "org_b"), ("lang", "km")],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert!(!r.body.contains("data-figure"));
+    let r = make(&mut admin, &[("edition", "internal"), ("org", "org_a")]).await;
+    assert_eq!(r.status, StatusCode::OK);
 }
