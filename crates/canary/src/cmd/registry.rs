@@ -247,6 +247,7 @@ pub fn verify(args: VerifyArgs) -> anyhow::Result<ExitCode> {
         )),
         None => None,
     };
+    require_existing(&args.database)?;
     if let Some(dir) = &args.evidence_dir {
         if !dir.is_dir() {
             bail!("--evidence-dir {}: not a folder", dir.display());
@@ -423,6 +424,7 @@ fn export(args: RegistryExportArgs) -> anyhow::Result<ExitCode> {
         "csv" => ExportFormat::Csv,
         other => bail!("--format {other}: use json or csv"),
     };
+    require_existing(&args.database)?;
     let ring = key_ring(&args.key)?;
     if args.reveal && ring.is_none() {
         bail!("--reveal needs the field key: --key-file FILE or {KEY_ENV}");
@@ -569,20 +571,36 @@ fn import(args: RegistryImportArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// The evidence folder `serve` uses by default: `canary-evidence` beside a
-/// SQLite database file, or in the working directory for PostgreSQL.
-pub fn default_evidence_dir(database: &str) -> PathBuf {
+/// The SQLite file a database URL names, if it names one.
+fn sqlite_path(database: &str) -> Option<&Path> {
     if database.starts_with("postgres://") || database.starts_with("postgresql://") {
-        return PathBuf::from("canary-evidence");
+        return None;
     }
     let path = database
         .strip_prefix("sqlite://")
         .or_else(|| database.strip_prefix("sqlite:"))
         .unwrap_or(database);
-    if path == ":memory:" || path.is_empty() {
-        return PathBuf::from("canary-evidence");
+    (!path.is_empty() && path != ":memory:").then(|| Path::new(path))
+}
+
+/// Read-only commands never create an empty database for a mistyped path.
+fn require_existing(database: &str) -> anyhow::Result<()> {
+    match sqlite_path(database) {
+        Some(path) if !path.exists() => bail!(
+            "no database at {} (check --database; `canary seed kh` or `canary serve` create one)",
+            path.display()
+        ),
+        _ => Ok(()),
     }
-    match Path::new(path).parent() {
+}
+
+/// The evidence folder `serve` uses by default: `canary-evidence` beside a
+/// SQLite database file, or in the working directory for PostgreSQL.
+pub fn default_evidence_dir(database: &str) -> PathBuf {
+    let Some(path) = sqlite_path(database) else {
+        return PathBuf::from("canary-evidence");
+    };
+    match path.parent() {
         Some(parent) if !parent.as_os_str().is_empty() => parent.join("canary-evidence"),
         _ => PathBuf::from("canary-evidence"),
     }
@@ -611,6 +629,22 @@ mod tests {
                 "{database}"
             );
         }
+    }
+
+    #[test]
+    fn read_only_commands_refuse_a_missing_sqlite_file_but_not_other_urls() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("typo.db");
+        let missing = missing.to_str().unwrap();
+        for database in [missing.to_owned(), format!("sqlite:{missing}")] {
+            let err = require_existing(&database).unwrap_err().to_string();
+            assert!(err.contains("no database at"), "{err}");
+        }
+        std::fs::write(dir.path().join("there.db"), b"").unwrap();
+        let there = dir.path().join("there.db");
+        assert!(require_existing(there.to_str().unwrap()).is_ok());
+        assert!(require_existing("postgres://canary@db/canary").is_ok());
+        assert!(require_existing("sqlite::memory:").is_ok());
     }
 
     #[test]
