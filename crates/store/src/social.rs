@@ -83,7 +83,8 @@ use crate::store::{
     SECONDS_PER_DAY,
 };
 use crate::types::{
-    Filters, InsertReport, Outcome, MAX_FIELD_BYTES, MAX_ID_BYTES, MAX_RAW_BYTES, MAX_TEXT_BYTES,
+    Filters, InsertReport, Outcome, RawMeasurement, ReplaceReport, MAX_FIELD_BYTES, MAX_ID_BYTES,
+    MAX_RAW_BYTES, MAX_TEXT_BYTES,
 };
 use crate::{content_id, Store, StoreError};
 
@@ -669,6 +670,34 @@ struct AccountRow {
     control_title: Option<String>,
 }
 
+impl AccountRow {
+    fn into_result(self) -> AccountResult {
+        AccountResult {
+            platform: self.platform,
+            url: self.url,
+            owner: self.owner,
+            category: self.category,
+            status: self.status,
+            fingerprint: self.fingerprint,
+            layer: self.layer,
+            kind: self.kind,
+            reason: self.reason,
+            probe: PageSeen {
+                failure: self.probe_failure,
+                status: status_u16(self.probe_status),
+                final_url: self.probe_final_url,
+                title: self.probe_title,
+            },
+            control: PageSeen {
+                failure: self.control_failure,
+                status: status_u16(self.control_status),
+                final_url: self.control_final_url,
+                title: self.control_title,
+            },
+        }
+    }
+}
+
 impl Store {
     /// Stores social measurements in ONE transaction (all or nothing),
     /// committed before returning. Idempotent: an id already stored (or
@@ -869,6 +898,194 @@ impl Store {
             measurement_start_time: time_of(id, start)?,
             raw_json,
         }))
+    }
+
+    /// Up to `limit` (at most 10,000) raw social measurements with ids
+    /// greater than `after`, in id order: the cursor for re-judging stored
+    /// measurements when the rules improve (with
+    /// [`Store::replace_social_verdicts`]).
+    pub async fn social_raw_batch(
+        &self,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<RawMeasurement>, StoreError> {
+        let limit = i64::from(limit.min(10_000));
+        let rows: Vec<(String, Vec<u8>, i64)> = with_backend!(self, pool, Db => {
+            sqlx::query_as(
+                "SELECT id, raw_zstd, raw_len FROM social_measurements WHERE id > $1 \
+                 ORDER BY id LIMIT $2",
+            )
+            .bind(after.unwrap_or("").to_owned())
+            .bind(limit)
+            .fetch_all(pool)
+            .await?
+        });
+        rows.into_iter()
+            .map(|(id, zstd, len)| {
+                let raw_json = decompress(&id, &zstd, len)?;
+                Ok(RawMeasurement { id, raw_json })
+            })
+            .collect()
+    }
+
+    /// Replaces stored social verdicts by recomputed ones, in ONE
+    /// transaction (all or nothing, each validated first). A verdict equal
+    /// to the stored one (summary, OONI keys, endpoints, account result) is
+    /// left alone; an id not stored is counted as missing.
+    pub async fn replace_social_verdicts(
+        &self,
+        verdicts: &[(String, SocialVerdictRow)],
+    ) -> Result<ReplaceReport, StoreError> {
+        let mut report = ReplaceReport::default();
+        with_backend!(self, pool, Db => {
+            let mut tx = pool.begin_write().await?;
+            for (id, v) in verdicts {
+                check_len("measurement id", id, MAX_ID_BYTES)?;
+                let row: Option<(i64, String, String)> = sqlx::query_as(
+                    "SELECT seq, test_name, probe_cc FROM social_measurements WHERE id = $1",
+                )
+                .bind(id.clone())
+                .fetch_optional(&mut *tx)
+                .await?;
+                let Some((seq, test_name, probe_cc)) = row else {
+                    report.missing += 1;
+                    continue;
+                };
+                let check = NewSocialMeasurement {
+                    id: id.clone(),
+                    test_name,
+                    probe_cc,
+                    ..NewSocialMeasurement::new(v.clone())
+                };
+                validate(&check)?;
+                type Head = (String, String, String, Option<String>, Option<String>, Option<i16>, String, String);
+                let head: Head = sqlx::query_as(
+                    "SELECT service, rules_version, outcome, layer, kind, ooni_blocked, ooni_keys, \
+                     explanation FROM social_measurements WHERE seq = $1",
+                )
+                .bind(seq)
+                .fetch_one(&mut *tx)
+                .await?;
+                type Ep = (String, String, Option<String>, Option<String>, Option<String>);
+                let eps: Vec<Ep> = sqlx::query_as(
+                    "SELECT endpoint, outcome, layer, kind, failure FROM social_endpoints \
+                     WHERE measurement_seq = $1 ORDER BY position",
+                )
+                .bind(seq)
+                .fetch_all(&mut *tx)
+                .await?;
+                let account: Option<AccountRow> = sqlx::query_as(
+                    "SELECT s.id, m.measurement_seq, m.probe_asn, m.platform, m.url, m.owner, \
+                     m.category, m.status, m.fingerprint, m.layer, m.kind, m.reason, \
+                     m.probe_failure, m.probe_status, m.probe_final_url, m.probe_title, \
+                     m.control_failure, m.control_status, m.control_final_url, m.control_title \
+                     FROM social_accounts m JOIN social_measurements s ON s.seq = m.measurement_seq \
+                     WHERE m.measurement_seq = $1",
+                )
+                .bind(seq)
+                .fetch_optional(&mut *tx)
+                .await?;
+                let (service, rules_version, outcome, layer, kind, ooni_blocked, keys, explanation) = head;
+                let stored = SocialVerdictRow {
+                    rules_version,
+                    service,
+                    outcome: outcome_of(id, &outcome)?,
+                    layer,
+                    kind,
+                    ooni_blocked: ooni_blocked.map(|b| b != 0),
+                    ooni_keys: keys_of(id, &keys)?,
+                    explanation,
+                    endpoints: eps
+                        .into_iter()
+                        .map(|(endpoint, outcome, layer, kind, failure)| {
+                            Ok(EndpointResult {
+                                outcome: outcome_of(id, &outcome)?,
+                                endpoint,
+                                layer,
+                                kind,
+                                failure,
+                            })
+                        })
+                        .collect::<Result<_, StoreError>>()?,
+                    account: account.map(AccountRow::into_result),
+                };
+                if &stored == v {
+                    report.unchanged += 1;
+                    continue;
+                }
+                let keys = serde_json::to_string(&v.ooni_keys)
+                    .map_err(|e| StoreError::invalid(format!("measurement {id}"), e.to_string()))?;
+                check_len(&format!("OONI keys of {id}"), &keys, MAX_TEXT_BYTES)?;
+                sqlx::query(
+                    "UPDATE social_measurements SET service = $1, rules_version = $2, \
+                     outcome = $3, layer = $4, kind = $5, ooni_blocked = $6, ooni_keys = $7, \
+                     explanation = $8 WHERE seq = $9",
+                )
+                .bind(v.service.clone())
+                .bind(v.rules_version.clone())
+                .bind(v.outcome.as_str())
+                .bind(v.layer.clone())
+                .bind(v.kind.clone())
+                .bind(opt_bool(v.ooni_blocked))
+                .bind(keys)
+                .bind(v.explanation.clone())
+                .bind(seq)
+                .execute(&mut *tx)
+                .await?;
+                sqlx::query("DELETE FROM social_endpoints WHERE measurement_seq = $1")
+                    .bind(seq)
+                    .execute(&mut *tx)
+                    .await?;
+                for (i, e) in v.endpoints.iter().enumerate() {
+                    sqlx::query(
+                        "INSERT INTO social_endpoints (measurement_seq, position, endpoint, \
+                         outcome, layer, kind, failure) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                    )
+                    .bind(seq)
+                    .bind(i as i64)
+                    .bind(e.endpoint.clone())
+                    .bind(e.outcome.as_str())
+                    .bind(e.layer.clone())
+                    .bind(e.kind.clone())
+                    .bind(e.failure.clone())
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                if let Some(a) = &v.account {
+                    sqlx::query(
+                        "UPDATE social_accounts SET platform = $1, url = $2, owner = $3, \
+                         category = $4, status = $5, fingerprint = $6, layer = $7, kind = $8, \
+                         reason = $9, probe_failure = $10, probe_status = $11, \
+                         probe_final_url = $12, probe_title = $13, control_failure = $14, \
+                         control_status = $15, control_final_url = $16, control_title = $17 \
+                         WHERE measurement_seq = $18",
+                    )
+                    .bind(a.platform.clone())
+                    .bind(a.url.clone())
+                    .bind(a.owner.clone())
+                    .bind(a.category.clone())
+                    .bind(a.status.clone())
+                    .bind(a.fingerprint.clone())
+                    .bind(a.layer.clone())
+                    .bind(a.kind.clone())
+                    .bind(a.reason.clone())
+                    .bind(a.probe.failure.clone())
+                    .bind(status_of(a.probe.status))
+                    .bind(a.probe.final_url.clone())
+                    .bind(a.probe.title.clone())
+                    .bind(a.control.failure.clone())
+                    .bind(status_of(a.control.status))
+                    .bind(a.control.final_url.clone())
+                    .bind(a.control.title.clone())
+                    .bind(seq)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                report.changed += 1;
+            }
+            tx.commit().await?;
+        });
+        Ok(report)
     }
 
     async fn network_names(&self, asns: &[i64]) -> Result<HashMap<i64, String>, StoreError> {

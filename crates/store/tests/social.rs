@@ -549,6 +549,92 @@ async fn hostile_query_arguments_are_refused(h: &Harness) {
     assert!(h.store.restricted_pages("KH", &f).await.is_err());
 }
 
+async fn verdicts_are_replaced_when_the_rules_change_and_raw_batches_walk_everything(h: &Harness) {
+    let store = loaded(h).await;
+    // the cursor: every measurement once, in id order
+    let mut after: Option<String> = None;
+    let mut ids = Vec::new();
+    loop {
+        let batch = store.social_raw_batch(after.as_deref(), 5).await.unwrap();
+        let Some(last) = batch.last() else { break };
+        after = Some(last.id.clone());
+        ids.extend(batch.into_iter().map(|r| r.id));
+    }
+    let mut want: Vec<String> = dataset().into_iter().map(|m| m.id).collect();
+    want.sort();
+    assert_eq!(ids, want);
+    // tg-4 is now judged ok; ac-2 network-blocked; ac-1 unchanged; one unknown id
+    let d = dataset();
+    let mut tg4 = d[3].verdict.clone();
+    tg4.outcome = Outcome::Ok;
+    tg4.layer = None;
+    tg4.kind = None;
+    tg4.rules_version = "2".into();
+    let mut ac2 = d[9].verdict.clone();
+    if let Some(a) = ac2.account.as_mut() {
+        a.status = "network_blocked".into();
+        a.fingerprint = None;
+    }
+    let report = store
+        .replace_social_verdicts(&[
+            ("tg-4".into(), tg4),
+            ("ac-2".into(), ac2),
+            ("ac-1".into(), d[8].verdict.clone()),
+            ("nope".into(), d[0].verdict.clone()),
+        ])
+        .await
+        .unwrap();
+    assert_eq!(
+        (report.changed, report.unchanged, report.missing),
+        (2, 1, 1)
+    );
+    let latest = store
+        .social_latest("KH", &Filters::default())
+        .await
+        .unwrap();
+    let tg = latest
+        .iter()
+        .find(|s| s.service == "telegram" && s.asn == 100)
+        .unwrap();
+    assert_eq!((tg.outcome, tg.blocked_since), (Outcome::Ok, None));
+    let pages = store
+        .restricted_pages("KH", &Filters::default())
+        .await
+        .unwrap();
+    let channel: Vec<(&str, u64)> = pages
+        .iter()
+        .filter(|p| p.url == CHANNEL)
+        .map(|p| (p.status.as_str(), p.measurements))
+        .collect();
+    assert_eq!(
+        channel,
+        [("network_blocked", 1), ("platform_restricted", 1)]
+    );
+    // replaying the same verdicts changes nothing more
+    let again = store
+        .replace_social_verdicts(&[("ac-1".into(), d[8].verdict.clone())])
+        .await
+        .unwrap();
+    assert_eq!((again.changed, again.unchanged), (0, 1));
+    // an invalid verdict refuses the whole batch
+    let mut bad = d[0].verdict.clone();
+    bad.account = d[8].verdict.account.clone();
+    let mut back = d[3].verdict.clone();
+    back.rules_version = "3".into();
+    let err = store
+        .replace_social_verdicts(&[("tg-4".into(), back), ("tg-1".into(), bad)])
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Invalid { .. }), "{err}");
+    let latest = store
+        .social_latest("KH", &Filters::default())
+        .await
+        .unwrap();
+    assert!(latest
+        .iter()
+        .any(|s| s.service == "telegram" && s.asn == 100 && s.outcome == Outcome::Ok));
+}
+
 on_both_backends!(
     ingest_is_idempotent_and_raw_comes_back_byte_for_byte,
     invalid_measurements_are_refused_before_anything_is_written,
@@ -556,6 +642,7 @@ on_both_backends!(
     the_latest_state_says_since_when_a_service_is_blocked,
     restricted_pages_tell_platform_from_network_with_first_and_last_seen,
     hostile_query_arguments_are_refused,
+    verdicts_are_replaced_when_the_rules_change_and_raw_batches_walk_everything,
 );
 
 /// Every query, every filter: the two backends give identical answers.
