@@ -21,6 +21,10 @@
 //!   [`crate::WebConfig::pdf`] (the binary supplies typst when built with
 //!   its `pdf` feature). Without a renderer the form offers HTML only and
 //!   a PDF request is answered with a clear message.
+//! * **Audited**: every report made is appended to the registry's audit
+//!   log (action `export`, the requester, the file name, edition,
+//!   template, language, format and the SHA-256 of the bytes) before it is
+//!   sent; if the entry cannot be written, the report is not sent.
 //! * **Downloads, not pages**: the report is sent as an attachment
 //!   (`Content-Disposition: attachment`, `Cache-Control: no-store`). Its
 //!   inline CSS and embedded Khmer font are exactly what the explorer's
@@ -40,6 +44,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Form, Router};
+use canary_registry::AuditAction;
 use canary_report::{Edition, Lang as ReportLang, ReportError, ReportOptions, Template};
 use minijinja::{context, Value};
 use serde::{Deserialize, Serialize};
@@ -363,8 +368,21 @@ async fn generate(
         );
         return render_form(&s, &ctx, &form, Some(&p)).map_err(|f| f.html(lang));
     }
+    // Audited like any registry export, before it leaves: no entry, no report.
+    let actor = ctx.user.as_ref().map(|u| u.name.as_str()).unwrap_or("");
+    s.cfg
+        .store
+        .registry_audit_append(
+            actor,
+            AuditAction::Export,
+            &file_name(&options, pdf),
+            OffsetDateTime::now_utc(),
+            &audit_details(&options, pdf, &bytes),
+        )
+        .await
+        .map_err(|e| Fail::from(e).html(lang))?;
     info!(
-        user = ctx.user.as_ref().map(|u| u.name.as_str()).unwrap_or(""),
+        user = actor,
         country = %options.country,
         internal = matches!(options.edition, Edition::OrgInternal(_)),
         pdf,
@@ -372,6 +390,27 @@ async fn generate(
         "report made"
     );
     Ok(ctx.finish(download(&options, pdf, bytes)))
+}
+
+/// What the audit log keeps of a report: how it was made and the SHA-256
+/// of the bytes sent.
+fn audit_details(o: &ReportOptions, pdf: bool, bytes: &[u8]) -> String {
+    use sha2::Digest as _;
+    let edition = match &o.edition {
+        Edition::Public => "public".to_owned(),
+        Edition::OrgInternal(org) => format!("internal:{org}"),
+    };
+    let template = match o.template {
+        Template::Country => "country",
+        Template::Upr => "upr",
+    };
+    format!(
+        "report from the web UI: edition={edition} template={template} lang={} format={} bytes={} sha256={}",
+        o.lang.code(),
+        if pdf { "pdf" } else { "html" },
+        bytes.len(),
+        hex::encode(sha2::Sha256::digest(bytes)),
+    )
 }
 
 /// The file name of a report: what, where, when, language, edition.

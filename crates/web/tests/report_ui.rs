@@ -267,6 +267,31 @@ async fn the_internal_edition_is_only_for_the_requesters_own_organisation() {
     .await;
     assert!(r.body == want, "the internal edition of org_a");
     assert!(r.body.contains("org_a"));
+    // The report made is in the audit log, with their edition and the
+    // hash of the bytes sent; the refused one is not.
+    let log = server.store.registry_audit(0, 10_000).await.expect("audit");
+    let reports: Vec<_> = log
+        .iter()
+        .filter(|e| e.details.starts_with("report from the web UI"))
+        .collect();
+    assert_eq!(reports.len(), 1, "{reports:?}");
+    let e = reports[0];
+    assert_eq!(e.actor, "ana");
+    assert_eq!(e.action, canary_registry::AuditAction::Export);
+    assert_eq!(
+        e.object,
+        "canary-report-KH-2024-10-01-2024-10-30-en-internal.html"
+    );
+    assert!(
+        e.details.contains("edition=internal:org_a"),
+        "{}",
+        e.details
+    );
+    {
+        use sha2::Digest as _;
+        let sha = hex::encode(sha2::Sha256::digest(r.body.as_bytes()));
+        assert!(e.details.contains(&sha), "the hash of what was sent");
+    }
     // An account without an organisation has no internal edition.
     let mut loner = user(&server, "lou", Role::Analyst, None).await;
     let r = make(&mut loner, &[("edition", "internal")]).await;
