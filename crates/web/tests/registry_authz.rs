@@ -155,6 +155,18 @@ async fn every_read_endpoint_shows_each_principal_only_what_the_policy_allows() 
                     format!("/registry/acts/{}/edit", r.act),
                     expect_edit(&who, r),
                 ),
+                (
+                    format!("/registry/evidence/{}/file", r.evidence),
+                    if !who.reads(r) {
+                        404
+                    } else if who.role.is_none() {
+                        401
+                    } else if !who.reads_secrets(r) {
+                        403
+                    } else {
+                        200
+                    },
+                ),
                 (format!("/domain/{}", r.domain), 200),
             ] {
                 let out = get(&mut c, &path).await;

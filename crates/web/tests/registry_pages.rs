@@ -511,6 +511,45 @@ async fn an_uploaded_file_is_stored_by_its_hash_and_its_custody_chain_begins() {
         "listed with the incident it documents"
     );
 
+    // Downloading the original re-hashes it and is recorded in its chain.
+    let file_path = format!("/registry/evidence/{}/file", ev.meta.id);
+    let out = send(&a, Method::GET, &file_path, &[], Vec::new()).await;
+    assert_eq!(out.status, 200);
+    assert_eq!(out.headers["content-type"], "application/octet-stream");
+    assert_eq!(out.headers["x-evidence-sha256"], sha.as_str());
+    let cookie = a
+        .cookies
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join("; ");
+    let downloaded = reqwest::Client::builder()
+        .no_proxy()
+        .build()
+        .unwrap()
+        .get(format!("{}{file_path}", f.server.base))
+        .header("cookie", cookie)
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    assert_eq!(downloaded.as_ref(), bytes.as_slice());
+    let chain = f.server.store.registry_custody(&ev.meta.id).await.unwrap();
+    assert_eq!(chain.len(), 3, "acquired, then two downloads");
+    assert!(chain[1..].iter().all(|e| {
+        e.action == canary_registry::CustodyAction::Exported && e.actor == "analyst_alpha"
+    }));
+    assert!(canary_registry::verify_chain(&chain).is_ok());
+    assert_eq!(
+        send(&v, Method::GET, &file_path, &[], Vec::new())
+            .await
+            .status,
+        403,
+        "viewers see the hash, not the file"
+    );
+
     // Bad uploads are refused with a reason and store nothing.
     let before = f.server.store.registry_load().await.unwrap().evidence.len();
     let cases: Vec<(&str, String, Vec<u8>, u16)> = vec![

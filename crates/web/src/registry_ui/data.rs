@@ -122,6 +122,27 @@ pub(crate) async fn create_evidence(
         .map_err(fail)
 }
 
+/// Appends a custody event to an evidence item's chain.
+pub(crate) async fn custody(
+    s: &Shared,
+    item: &str,
+    action: canary_registry::CustodyAction,
+    actor: &str,
+    details: &str,
+) -> Result<CustodyEvent, Fail> {
+    s.cfg
+        .store
+        .registry_custody_append(
+            item,
+            action,
+            actor,
+            time::OffsetDateTime::now_utc(),
+            details,
+        )
+        .await
+        .map_err(fail)
+}
+
 /// Imports a dataset (already checked and sealed).
 pub(crate) async fn import(s: &Shared, ds: &Dataset, by: &str) -> Result<u64, Fail> {
     s.cfg

@@ -1225,6 +1225,7 @@ pub(crate) async fn evidence_upload(
                 e => Value::from_serialize(view::evidence(&ds, &shown, lang)),
                 just_uploaded => true,
                 created => true,
+                can_download => true,
             },
         )?;
         *resp.status_mut() = StatusCode::CREATED;

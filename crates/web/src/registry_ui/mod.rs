@@ -22,7 +22,7 @@
 //! | `GET,POST /registry/incidents/{id}/acts/new`, `GET /registry/acts/{id}/edit`, `POST /registry/acts/{id}` | add or edit an act with its provision invocations |
 //! | `GET /registry/laws`, `/registry/laws/{id}` | laws; each provision and the acts that invoked it over time (SVG) |
 //! | `GET /registry/recommendations` | UN recommendations and benchmarks with their latest assessment |
-//! | `GET,POST /registry/evidence/new`, `GET /registry/evidence/{id}` | evidence upload (multipart), content-addressed, custody chain |
+//! | `GET,POST /registry/evidence/new`, `GET /registry/evidence/{id}`, `GET /registry/evidence/{id}/file` | evidence upload (multipart), content-addressed, custody chain; download (owners' analysts and admins; re-hashed; custody `exported`) |
 //! | `GET /api/v1/registry/{collection}[/{id}]` | JSON, redacted for the caller |
 //! | `POST /api/v1/registry/incidents`, `PUT /api/v1/registry/incidents/{id}`, `PUT /api/v1/registry/acts/{id}`, `POST /api/v1/registry/acts`, `POST /api/v1/registry/{collection}/{id}/status`, `POST /api/v1/registry/evidence` | writes (header `x-csrf-token`, see `GET /api/v1/registry/session`) |
 //! | `GET /api/v1/registry/export?format=json\|csv[&collection=…]`, `POST /api/v1/registry/import` | audited export; import (sealed before storing) |
@@ -130,6 +130,7 @@ pub(crate) fn routes() -> Router<Shared> {
         .route("/registry/recommendations", get(pages::recommendations))
         .route("/registry/evidence/new", get(forms::evidence_new))
         .route("/registry/evidence/{id}", get(pages::evidence))
+        .route("/registry/evidence/{id}/file", get(pages::evidence_file))
         .route("/api/v1/openapi.json", get(api::openapi))
         .route("/api/v1/registry/session", get(api::session))
         .route("/api/v1/registry/export", get(api::export))

@@ -806,10 +806,77 @@ pub(crate) async fn evidence(
                 e => Value::from_serialize(view::evidence(&ds, &e, lang)),
                 just_uploaded => false,
                 created => false,
+                can_download => s.cfg.evidence_dir.is_some()
+                    && canary_registry::can_read_sensitive(&who.p, &e.meta),
             },
         )
     };
     page.await.map_err(|f| f.html(lang))
+}
+
+/// `GET /registry/evidence/{id}/file`: the stored original, re-hashed on
+/// read, for the owning organisation's analysts and admins only (files
+/// can hold what redaction hides elsewhere); every download is appended
+/// to the item's custody chain as `exported`. Served as an attachment of
+/// type `application/octet-stream` whatever it contains.
+pub(crate) async fn evidence_file(
+    State(s): State<Shared>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+) -> Result<Response, Fail> {
+    use axum::http::{header, StatusCode};
+    ctx.require(s.cfg.access.explorer)?;
+    let id = parse_record_id("ev_", &id)?.to_owned();
+    let who = Who::of(&s, &ctx);
+    let ds = view_of(&s, &who).await?;
+    let Some(e) = ds.evidence.iter().find(|e| e.meta.id == id) else {
+        return Err(Fail::not_found());
+    };
+    if !canary_registry::can_read_sensitive(&who.p, &e.meta) {
+        return Err(match who.p {
+            canary_registry::Principal::Anonymous => {
+                Fail::new(StatusCode::UNAUTHORIZED, "error_login_required")
+            }
+            _ => Fail::new(StatusCode::FORBIDDEN, "error_forbidden"),
+        });
+    }
+    let Some(dir) = s.cfg.evidence_dir.clone() else {
+        return Err(Fail::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "reg_error_no_evidence_dir",
+        ));
+    };
+    let sha = e.sha256.clone();
+    let wanted = sha.clone();
+    let bytes = tokio::task::spawn_blocking(move || {
+        canary_registry::ObjectStore::new(dir).get(&wanted, super::MAX_EVIDENCE_BYTES as u64)
+    })
+    .await
+    .map_err(|e| Fail::internal(crate::WebError::Config(format!("download task: {e}"))))?
+    .map_err(|e| match e {
+        canary_registry::Error::ObjectNotFound(_) => Fail::not_found(),
+        other => super::registry_fail(other),
+    })?;
+    data::custody(
+        &s,
+        &id,
+        canary_registry::CustodyAction::Exported,
+        who.p.user_id().unwrap_or("anonymous"),
+        &format!("downloaded through the web interface, sha256={sha} verified"),
+    )
+    .await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/octet-stream".to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{id}.bin\""),
+            ),
+            (header::HeaderName::from_static("x-evidence-sha256"), sha),
+        ],
+        bytes,
+    )
+        .into_response())
 }
 
 /// Blocking orders, visible to `who`, whose targets include `domain`

@@ -336,6 +336,10 @@ pub async fn start(keys: bool) -> Fixture {
         .registry_import(&ds, "fixture", AT)
         .await
         .unwrap();
+    let objects = ObjectStore::new(evidence_dir.path());
+    for r in &recs {
+        objects.put(r.evidence.as_bytes()).unwrap();
+    }
     for org in ORGS {
         for role in ROLES {
             create_user(
