@@ -293,6 +293,10 @@ pub struct RegistryExportArgs {
     #[arg(long, requires = "as_user")]
     pub reveal: bool,
 
+    /// Print what was exported (rows, SHA-256, files) as JSON.
+    #[arg(long)]
+    pub json: bool,
+
     #[command(flatten)]
     pub key: KeyArgs,
 

@@ -204,7 +204,7 @@ fn exports_in_json_and_csv_import_into_a_fresh_database_unchanged() {
     ));
     let secret = secret();
     for (format, out) in [("json", "public.json"), ("csv", "public-csv")] {
-        ok(&canary(
+        let summary = json(&canary(
             d,
             &[
                 "registry",
@@ -215,9 +215,13 @@ fn exports_in_json_and_csv_import_into_a_fresh_database_unchanged() {
                 format,
                 "--output",
                 out,
+                "--json",
             ],
         ));
         let exported = read_dataset(&d.join(out));
+        assert_eq!(summary["rows"], exported.len() as u64);
+        assert_eq!(summary["for"], "anonymous");
+        assert_eq!(summary["sha256"].as_str().map(str::len), Some(64));
         assert!(!exported.incidents.is_empty());
         assert!(
             exported.incidents.iter().all(|i| i.meta.is_public()),

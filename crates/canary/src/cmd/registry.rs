@@ -459,10 +459,24 @@ fn export(args: RegistryExportArgs) -> anyhow::Result<ExitCode> {
         anyhow::Ok((out.files, out.sha256, rows, p.describe()))
     })?;
     write_export(&args.output, format, &files)?;
-    println!(
-        "canary: exported {rows} rows for {who} to {} (sha256 {sha256}, recorded in the audit log)",
-        args.output.display()
-    );
+    if args.json {
+        println!(
+            "{}",
+            json!({
+                "output": args.output.display().to_string(),
+                "format": args.format,
+                "for": who,
+                "rows": rows,
+                "sha256": sha256,
+                "files": files.keys().collect::<Vec<_>>(),
+            })
+        );
+    } else {
+        println!(
+            "canary: exported {rows} rows for {who} to {} (sha256 {sha256}, recorded in the audit log)",
+            args.output.display()
+        );
+    }
     Ok(ExitCode::SUCCESS)
 }
 
