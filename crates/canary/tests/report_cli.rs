@@ -252,6 +252,30 @@ fn the_registry_in_the_database_is_the_default_and_matches_the_built_in_seed() {
         from_file.stdout == builtin.stdout,
         "a JSON export of the seed"
     );
+    // Reports from the stored registry are in its audit log, with the
+    // hash of the bytes; reports from the seed or a file are not.
+    let log = runtime().block_on(async {
+        let store = canary_store::Store::open(&db).await.expect("store");
+        let log = store.registry_audit(0, 10_000).await.expect("audit");
+        store.close().await;
+        log
+    });
+    let reports: Vec<_> = log
+        .iter()
+        .filter(|e| e.details.starts_with("report from the command line"))
+        .collect();
+    assert_eq!(reports.len(), 2, "the default and --registry store");
+    for e in &reports {
+        assert_eq!(e.action, canary_registry::AuditAction::Export);
+        assert_eq!(e.object, "canary-report-KH-2017-01-01-2024-12-31-en.html");
+        assert!(e.details.contains("edition=public"), "{}", e.details);
+        assert!(
+            e.details
+                .contains(&canary_report::sha256_hex(&stored.stdout)),
+            "{}",
+            e.details
+        );
+    }
     // A missing file is named.
     let missing = run(&["--registry", "no-such-registry.json"]);
     assert_eq!(missing.status.code(), Some(2));

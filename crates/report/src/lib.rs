@@ -117,3 +117,10 @@ pub use options::{
     country_name, Edition, Lang, ReportOptions, Template, MAX_RANGE_DAYS,
     UPR_WORD_LIMIT_INDIVIDUAL, UPR_WORD_LIMIT_JOINT,
 };
+
+/// The SHA-256 of a rendered report's bytes, in lower-case hex: what the
+/// registry's audit log records of every report made from it.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest as _;
+    hex::encode(sha2::Sha256::digest(bytes))
+}

@@ -8,10 +8,14 @@
 //! (a measurements-only report is legitimate) and its incident and
 //! recommendation sections say that nothing is documented yet; a warning on
 //! standard error says how to load the Cambodia dataset (`canary seed kh`).
+//! A report made from the stored registry is appended to its audit log
+//! (action `export`, the report's name, edition and SHA-256) before it is
+//! written, as `canary serve`'s `/reports` does.
 
 use std::process::ExitCode;
 
 use anyhow::{bail, Context};
+use canary_registry::AuditAction;
 use canary_report::{Edition, ReportOptions};
 
 use crate::cli::ReportArgs;
@@ -89,9 +93,10 @@ pub fn run(args: ReportArgs) -> anyhow::Result<ExitCode> {
         .enable_all()
         .build()
         .context("starting the async runtime")?;
-    let data = runtime.block_on(async {
+    let bytes = runtime.block_on(async {
         let store = open_store(&args.database).await?;
         let result = async {
+            let from_store = matches!(source, RegistrySource::Store);
             let dataset = match source {
                 RegistrySource::Given(d) => *d,
                 // an empty registry is reported by gather (a warning and
@@ -100,20 +105,35 @@ pub fn run(args: ReportArgs) -> anyhow::Result<ExitCode> {
                     format!("reading the registry in {}", shown(&args.database))
                 })?,
             };
-            Ok::<_, anyhow::Error>(canary_report::gather(&store, &dataset, &options).await?)
+            let data = canary_report::gather(&store, &dataset, &options).await?;
+            for warning in &data.warnings {
+                eprintln!("canary: warning: {warning}");
+            }
+            let bytes = if pdf {
+                render_pdf(&data, &options)?
+            } else {
+                canary_report::render_html(&data, &options).into_bytes()
+            };
+            if from_store {
+                // the stored registry's records left the database: audited
+                // like any export, before the report is written
+                store
+                    .registry_audit_append(
+                        AUDIT_ACTOR,
+                        AuditAction::Export,
+                        &report_name(&options, pdf),
+                        time::OffsetDateTime::now_utc(),
+                        &audit_details(&options, pdf, &bytes),
+                    )
+                    .await
+                    .context("recording the report in the registry's audit log")?;
+            }
+            anyhow::Ok(bytes)
         }
         .await;
         store.close().await;
         result
     })?;
-    for warning in &data.warnings {
-        eprintln!("canary: warning: {warning}");
-    }
-    let bytes = if pdf {
-        render_pdf(&data, &options)?
-    } else {
-        canary_report::render_html(&data, &options).into_bytes()
-    };
     match &args.output {
         Some(path) => {
             std::fs::write(path, &bytes).with_context(|| format!("writing {}", path.display()))?;
@@ -131,6 +151,45 @@ pub fn run(args: ReportArgs) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The audit log's actor for reports made on the command line (whoever
+/// can open the database).
+const AUDIT_ACTOR: &str = "command line";
+
+/// What the report is: template, country, period, language, edition, format.
+fn report_name(o: &ReportOptions, pdf: bool) -> String {
+    let template = match o.template {
+        canary_report::Template::Country => "report",
+        canary_report::Template::Upr => "upr",
+    };
+    let internal = match o.edition {
+        Edition::Public => "",
+        Edition::OrgInternal(_) => "-internal",
+    };
+    format!(
+        "canary-{template}-{}-{}-{}-{}{internal}.{}",
+        o.country.to_ascii_uppercase(),
+        o.from,
+        o.to,
+        o.lang.code(),
+        if pdf { "pdf" } else { "html" }
+    )
+}
+
+/// How the report was made and the SHA-256 of its bytes.
+fn audit_details(o: &ReportOptions, pdf: bool, bytes: &[u8]) -> String {
+    let edition = match &o.edition {
+        Edition::Public => "public".to_owned(),
+        Edition::OrgInternal(org) => format!("internal:{org}"),
+    };
+    format!(
+        "report from the command line: edition={edition} lang={} format={} bytes={} sha256={}",
+        o.lang.code(),
+        if pdf { "pdf" } else { "html" },
+        bytes.len(),
+        canary_report::sha256_hex(bytes),
+    )
 }
 
 #[cfg(feature = "pdf")]
