@@ -40,7 +40,7 @@ use std::net::IpAddr;
 use canary_analysis::fingerprints::FingerprintDb;
 use canary_analysis::verdict::{analyse_web_connectivity, Context, Verdict};
 use canary_model::Measurement;
-use canary_store::social::{NewSocialMeasurement, ACCOUNT_TEST_NAME};
+use canary_store::social::{NewSocialMeasurement, SocialVerdictRow, ACCOUNT_TEST_NAME};
 use canary_store::{
     domain_of, InsertReport, NewMeasurement, Outcome, Store, StoreError, StoredVerdict,
 };
@@ -285,6 +285,22 @@ pub fn prepare_one(raw: &[u8], p: &Prepare<'_>) -> Result<Prepared, Refusal> {
         .map_err(|e| Refusal::new(422, "invalid_measurement", e.to_string()))
 }
 
+/// Recomputes the verdict of a stored social measurement (its raw JSON,
+/// already scrubbed) with the current rules: what `canary reanalyse`
+/// needs for [`canary_store::Store::replace_social_verdicts`]. The same
+/// checks as a submission; a measurement that no longer passes them is
+/// refused with the reason.
+pub fn social_verdict(raw: &[u8]) -> Result<SocialVerdictRow, Refusal> {
+    let m = Measurement::from_slice(raw).map_err(|e| {
+        Refusal::new(
+            422,
+            "invalid_measurement",
+            format!("not an OONI measurement: {e}"),
+        )
+    })?;
+    social::analyse(&m)
+}
+
 /// Stores a prepared submission: web-connectivity measurements in one
 /// transaction, social ones in another, each committed before returning.
 /// The report adds both.
@@ -369,7 +385,7 @@ mod social {
     use canary_social::restriction::{self, AccountStatus, AccountVerdict, Fingerprints, PageView};
     use canary_social::{Endpoints, SocialVerdict};
     use canary_store::social::{
-        AccountResult, EndpointResult, PageSeen, SocialVerdictRow, ACCOUNT_TEST_NAME,
+        AccountResult, EndpointResult, PageSeen, SocialVerdictRow, ACCOUNT_TEST_NAME, SERVICE_TESTS,
     };
     use canary_store::Outcome;
     use serde::Serialize;
@@ -672,6 +688,13 @@ mod social {
     pub fn analyse(m: &Measurement) -> Result<SocialVerdictRow, Refusal> {
         if m.test_name() == ACCOUNT_TEST_NAME {
             return account(m);
+        }
+        if !SERVICE_TESTS.contains(&m.test_name()) {
+            return Err(Refusal::new(
+                422,
+                "unsupported_test",
+                format!("test_name {:?} is not a social test", m.test_name()),
+            ));
         }
         let keys = test_keys(m)?;
         let r = Records::from_test_keys(keys);

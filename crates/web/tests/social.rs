@@ -591,3 +591,40 @@ async fn the_probe_address_is_scrubbed_from_social_measurements() {
         "connection_reset: from 127.0.0.1:51234"
     );
 }
+
+/// Stored social measurements can be re-judged from their raw JSON: with
+/// the same rules nothing changes (the verdict depends on the records
+/// only), and a measurement that is not a social test is refused.
+#[tokio::test]
+async fn stored_social_measurements_rejudge_to_the_same_verdicts() {
+    let server = start(false).await;
+    let mut c = Client::new(&server);
+    for m in [
+        facebook("fb-r", 64510, "2026-11-28 08:00:00"),
+        platform_restricted("ac-r1", 64510, "2026-11-28 08:00:00"),
+        network_blocked("ac-r2", 64511, "2026-11-28 08:00:00"),
+    ] {
+        assert_eq!(submit(&mut c, &m).await.0, StatusCode::CREATED);
+    }
+    let raw = server.store.social_raw_batch(None, 100).await.unwrap();
+    assert_eq!(raw.len(), 3);
+    let verdicts: Vec<_> = raw
+        .iter()
+        .map(|r| {
+            let v = canary_web::collector::social_verdict(&r.raw_json).unwrap();
+            (r.id.clone(), v)
+        })
+        .collect();
+    let report = server
+        .store
+        .replace_social_verdicts(&verdicts)
+        .await
+        .unwrap();
+    assert_eq!(
+        (report.changed, report.unchanged, report.missing),
+        (0, 3, 0)
+    );
+    let web = serde_json::to_vec(&json!({"test_name": "dnscheck", "test_keys": {}})).unwrap();
+    let refusal = canary_web::collector::social_verdict(&web).unwrap_err();
+    assert_eq!(refusal.error, "unsupported_test");
+}
