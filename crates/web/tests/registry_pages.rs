@@ -374,6 +374,14 @@ async fn an_analyst_documents_an_incident_through_the_forms_from_draft_to_public
     );
     let mut m = admin.client(&f.server).await;
     let page = m.get(&at).await;
+    assert!(
+        page.body.contains("name=\"visibility\""),
+        "admins manage visibility"
+    );
+    assert!(
+        !a.get(&at).await.body.contains("name=\"visibility\""),
+        "analysts do not"
+    );
     let csrf_m = Client::csrf(&page.body);
     post_ok(
         &mut m,

@@ -392,6 +392,11 @@ pub(crate) async fn incident(
                 links => Value::from_serialize(&links),
                 can_write => can_write,
                 moves => Value::from_serialize(&moves),
+                visibilities => Value::from_serialize(if canary_registry::can_manage(&who.p, &inc.meta) {
+                    terms!(canary_registry::Visibility, lang)
+                } else {
+                    Vec::new()
+                }),
             },
         )
     };
