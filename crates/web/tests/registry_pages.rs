@@ -407,7 +407,10 @@ async fn an_analyst_documents_an_incident_through_the_forms_from_draft_to_public
         !public.body.contains("analyst_alpha"),
         "documenters' names are withheld outside the organisation"
     );
-    assert!(public.body.contains("redacted"));
+    assert!(
+        public.body.contains("មិនបង្ហាញ"),
+        "shown as withheld, in Khmer"
+    );
     let list = anon.get("/registry/incidents").await;
     assert!(list.body.contains(&id));
     let inc = f
