@@ -22,9 +22,13 @@
 //!   in `expected_countries`, or the scope is `isp` or `nat`
 //!   ([`Fingerprint::is_confirmed`]).
 //!
-//! Matching is fast whatever the number of rows: per location, one
-//! Aho-Corasick pass finds every `full`/`prefix`/`contains` literal and one
-//! [`regex::bytes::RegexSet`] pass finds every regular expression.
+//! Matching is fast whatever the number of rows: per location, one sampled
+//! pass over the text finds every `contains` literal together with the
+//! literals that the regular expressions require; a regular expression runs
+//! only when its required literals are present (the few without any run as one
+//! [`regex::bytes::RegexSet`]), and `prefix`/`full` rows are compared with
+//! the start of the text. The result is exactly that of testing every row on
+//! its own (`tests/fingerprints_fast_equals_naive.rs` checks it).
 //!
 //! Canary ships its own default set, written for Canary, including the known
 //! Cambodian DNS blockpage addresses and the Canary lab's blockpage marker
@@ -52,10 +56,10 @@ use std::io::Read;
 use std::net::IpAddr;
 use std::str::FromStr;
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
-use regex::bytes::{RegexSet, RegexSetBuilder};
+use regex::bytes::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
 use serde::{Deserialize, Serialize};
 
+use crate::scan::{Literal, LiteralScanner, MIN_SAMPLED_LEN};
 use crate::AnalysisError;
 
 /// Largest fingerprint CSV accepted by [`FingerprintDb::from_reader`] (bytes).
@@ -283,52 +287,116 @@ pub fn normalize_dns_answer(answer: &str) -> String {
     }
 }
 
+/// What a literal found by the scanner means.
+#[derive(Debug, Clone)]
+enum Target {
+    /// Fingerprint `row` (pattern type `contains`) is this literal.
+    Row(usize),
+    /// Required set `set` of gated regular expression `regex` is present.
+    Gate { regex: usize, set: u8 },
+}
+
+/// A regular expression that only runs when its required literals were seen.
+#[derive(Debug, Clone)]
+struct GatedRegex {
+    regex: Regex,
+    row: usize,
+    /// Bit mask with one bit per required set.
+    full: u8,
+}
+
 /// Compiled matcher for one HTTP location.
+///
+/// One pass of a [`LiteralScanner`] finds every `contains` literal (exact
+/// bytes) and every literal that a regular-expression row requires
+/// ([`crate::literals`], up to ASCII case). A regular expression then runs
+/// only on a text in which each of its required sets was seen; the few with
+/// no required literal run on every text as one [`RegexSet`]. `prefix` and
+/// `full` rows are compared directly with the start of the text.
 #[derive(Debug, Clone)]
 struct TextMatcher {
-    literals: Option<AhoCorasick>,
-    /// Per Aho-Corasick pattern id: the fingerprints using that literal.
-    literal_targets: Vec<Vec<(usize, PatternType)>>,
-    regexes: Option<RegexSet>,
-    /// Per regex-set index: the fingerprint.
-    regex_targets: Vec<usize>,
+    scanner: Option<LiteralScanner>,
+    /// Per scanner literal: what finding it means.
+    targets: Vec<Vec<Target>>,
+    /// `prefix` and `full` rows: (pattern, row, type).
+    anchored: Vec<(Box<[u8]>, usize, PatternType)>,
+    gated: Vec<GatedRegex>,
+    always: Option<RegexSet>,
+    /// Per index of `always`: the fingerprint.
+    always_rows: Vec<usize>,
 }
 
 impl TextMatcher {
     fn build(rows: &[(usize, &Fingerprint)]) -> Result<Self, String> {
-        let mut literal_index: HashMap<&str, usize> = HashMap::new();
-        let mut literals: Vec<&str> = Vec::new();
-        let mut literal_targets: Vec<Vec<(usize, PatternType)>> = Vec::new();
-        let mut regex_sources: Vec<&str> = Vec::new();
-        let mut regex_targets = Vec::new();
-        for &(idx, fp) in rows {
-            if fp.pattern_type == PatternType::Regexp {
-                regex_sources.push(&fp.pattern);
-                regex_targets.push(idx);
-            } else {
-                let id = *literal_index.entry(&fp.pattern).or_insert_with(|| {
-                    literals.push(&fp.pattern);
-                    literal_targets.push(Vec::new());
-                    literals.len() - 1
+        let mut index: HashMap<(bool, Vec<u8>), usize> = HashMap::new();
+        let mut literals: Vec<Literal> = Vec::new();
+        let mut targets: Vec<Vec<Target>> = Vec::new();
+        let mut add = |exact: bool, bytes: &[u8], target: Target| {
+            let id = *index.entry((exact, bytes.to_vec())).or_insert_with(|| {
+                literals.push(Literal {
+                    bytes: bytes.to_vec(),
+                    exact,
                 });
-                literal_targets[id].push((idx, fp.pattern_type));
+                targets.push(Vec::new());
+                targets.len() - 1
+            });
+            if let Some(t) = targets.get_mut(id) {
+                t.push(target);
+            }
+        };
+        let mut anchored = Vec::new();
+        let mut gated = Vec::new();
+        let mut always_sources: Vec<&str> = Vec::new();
+        let mut always_rows = Vec::new();
+        for &(idx, fp) in rows {
+            match fp.pattern_type {
+                PatternType::Contains => add(true, fp.pattern.as_bytes(), Target::Row(idx)),
+                PatternType::Prefix | PatternType::Full => {
+                    anchored.push((fp.pattern.as_bytes().into(), idx, fp.pattern_type));
+                }
+                PatternType::Regexp => {
+                    let required = crate::literals::required_literals(&fp.pattern, MIN_SAMPLED_LEN);
+                    if required.is_empty() {
+                        always_sources.push(&fp.pattern);
+                        always_rows.push(idx);
+                        continue;
+                    }
+                    let regex = RegexBuilder::new(&fp.pattern)
+                        .size_limit(REGEX_SIZE_LIMIT)
+                        .build()
+                        .map_err(|e| {
+                            format!("cannot build regular expression {:?}: {e}", fp.name)
+                        })?;
+                    let regex_id = gated.len();
+                    let mut full = 0u8;
+                    for (set, literals) in required.iter().enumerate().take(8) {
+                        full |= 1 << set;
+                        for lit in literals {
+                            let target = Target::Gate {
+                                regex: regex_id,
+                                set: set as u8,
+                            };
+                            add(false, lit, target);
+                        }
+                    }
+                    gated.push(GatedRegex {
+                        regex,
+                        row: idx,
+                        full,
+                    });
+                }
             }
         }
-        let literals = if literals.is_empty() {
+        let scanner = if literals.is_empty() {
             None
         } else {
-            Some(
-                AhoCorasickBuilder::new()
-                    .match_kind(MatchKind::Standard)
-                    .build(&literals)
-                    .map_err(|e| format!("cannot build literal matcher: {e}"))?,
-            )
+            Some(LiteralScanner::new(literals)?)
         };
-        let regexes = if regex_sources.is_empty() {
+        let always = if always_sources.is_empty() {
             None
         } else {
             Some(
-                RegexSetBuilder::new(&regex_sources)
+                RegexSetBuilder::new(&always_sources)
                     .size_limit(REGEX_SET_SIZE_LIMIT)
                     .dfa_size_limit(REGEX_SET_SIZE_LIMIT)
                     .build()
@@ -336,58 +404,72 @@ impl TextMatcher {
             )
         };
         Ok(TextMatcher {
-            literals,
-            literal_targets,
-            regexes,
-            regex_targets,
+            scanner,
+            targets,
+            anchored,
+            gated,
+            always,
+            always_rows,
         })
     }
 
     /// Push the indexes of every fingerprint matching `hay` into `out`.
-    fn find(&self, hay: &[u8], out: &mut Vec<usize>) {
-        if let Some(ac) = &self.literals {
-            let mut seen = vec![false; self.literal_targets.len()];
-            let mut remaining = self.literal_targets.len();
-            // Only the first occurrence of each literal matters: a later one
-            // cannot start at offset 0 (prefix/full) and adds nothing to
-            // `contains`. Matches come in order of their end offset, so for a
-            // fixed-length literal the first one reported is the leftmost.
-            for m in ac.find_overlapping_iter(hay) {
-                let pid = m.pattern().as_usize();
-                let (Some(targets), Some(seen_here)) =
-                    (self.literal_targets.get(pid), seen.get_mut(pid))
-                else {
-                    continue;
-                };
-                if *seen_here {
-                    continue;
-                }
-                *seen_here = true;
-                for &(idx, kind) in targets {
-                    let hit = match kind {
-                        PatternType::Contains => true,
-                        PatternType::Prefix => m.start() == 0,
-                        PatternType::Full => m.start() == 0 && m.end() == hay.len(),
-                        PatternType::Regexp => false,
-                    };
-                    if hit {
-                        out.push(idx);
+    fn find(&self, hay: &[u8], scratch: &mut Scratch, out: &mut Vec<usize>) {
+        for (pattern, idx, kind) in &self.anchored {
+            let hit = match kind {
+                PatternType::Full => hay == &pattern[..],
+                _ => hay.starts_with(pattern),
+            };
+            if hit {
+                out.push(*idx);
+            }
+        }
+        scratch.gates.clear();
+        scratch.gates.resize(self.gated.len(), 0);
+        if let Some(scanner) = &self.scanner {
+            scratch.found.clear();
+            scanner.scan(hay, &mut scratch.seen, &mut scratch.found);
+            for &id in &scratch.found {
+                for target in self.targets.get(id as usize).into_iter().flatten() {
+                    match *target {
+                        Target::Row(idx) => out.push(idx),
+                        Target::Gate { regex, set } => {
+                            if let Some(g) = scratch.gates.get_mut(regex) {
+                                *g |= 1 << set;
+                            }
+                        }
                     }
-                }
-                remaining -= 1;
-                if remaining == 0 {
-                    break;
                 }
             }
         }
-        if let Some(set) = &self.regexes {
+        for (g, mask) in self.gated.iter().zip(&scratch.gates) {
+            if *mask == g.full && g.regex.is_match(hay) {
+                out.push(g.row);
+            }
+        }
+        if let Some(set) = &self.always {
             for i in set.matches(hay).iter() {
-                if let Some(&idx) = self.regex_targets.get(i) {
+                if let Some(&idx) = self.always_rows.get(i) {
                     out.push(idx);
                 }
             }
         }
     }
+
+    /// Heap bytes of the literal scanner.
+    fn literal_memory_usage(&self) -> usize {
+        self.scanner
+            .as_ref()
+            .map_or(0, LiteralScanner::memory_usage)
+    }
+}
+
+/// Reusable buffers for one `match_http` call.
+#[derive(Debug, Default)]
+struct Scratch {
+    seen: Vec<bool>,
+    found: Vec<u32>,
+    gates: Vec<u8>,
 }
 
 /// The result of matching an HTTP response against the database.
@@ -599,13 +681,12 @@ impl FingerprintDb {
         Ok(())
     }
 
-    /// Heap bytes used by the compiled literal matchers (Aho-Corasick).
+    /// Heap bytes used by the compiled literal scanners.
     pub fn matcher_memory_usage(&self) -> usize {
         self.body
             .iter()
             .chain(self.headers.values())
-            .filter_map(|m| m.literals.as_ref())
-            .map(AhoCorasick::memory_usage)
+            .map(TextMatcher::literal_memory_usage)
             .sum()
     }
 
@@ -653,14 +734,15 @@ impl FingerprintDb {
     {
         let mut result = HttpMatches::default();
         let mut hits = Vec::new();
+        let mut scratch = Scratch::default();
         if let Some(m) = &self.body {
-            m.find(body, &mut hits);
+            m.find(body, &mut scratch, &mut hits);
             self.classify(&mut hits, &mut result);
         }
         for (name, value) in headers {
             let name = name.as_ref().to_ascii_lowercase();
             if let Some(m) = self.headers.get(&name) {
-                m.find(value.as_ref().as_bytes(), &mut hits);
+                m.find(value.as_ref().as_bytes(), &mut scratch, &mut hits);
                 self.classify(&mut hits, &mut result);
             }
         }

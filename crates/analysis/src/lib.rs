@@ -94,7 +94,9 @@ pub mod aggregate;
 pub mod events;
 pub mod fingerprints;
 pub mod httpdiff;
+mod literals;
 pub mod netutil;
+mod scan;
 pub mod verdict;
 
 /// Version of the rule set that produced a verdict or an event.

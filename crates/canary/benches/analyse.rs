@@ -4,7 +4,8 @@
 //! `serde_json::Value` parsing of the same file on one thread.
 //!
 //! Run: `cargo bench -p canary --bench analyse` (needs ../shared/data).
-//! `CANARY_BENCH_MB` sets the file size (default 500).
+//! `CANARY_BENCH_MB` sets the file size (default 500); `CANARY_BENCH_KEEP=path`
+//! also writes the generated file there (to profile `canary analyse` on it).
 
 use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::path::Path;
@@ -74,6 +75,9 @@ fn main() {
         }
     }
     let mb = bytes as f64 / (1 << 20) as f64;
+    if let Some(keep) = std::env::var_os("CANARY_BENCH_KEEP") {
+        std::fs::copy(&file, &keep).expect("copy the generated file");
+    }
 
     // The limit: plain Value parsing of every line, one thread.
     let start = Instant::now();
