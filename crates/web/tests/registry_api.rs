@@ -602,6 +602,23 @@ async fn real_responses_match_the_document() {
     assert_eq!(out.status, 401);
     check("post", "/api/v1/registry/import", &out);
 
+    let admin = Who {
+        role: Some(Role::Admin),
+        org: Some("alpha"),
+    }
+    .client(&f.server)
+    .await;
+    for p in [
+        "/api/v1/registry/audit",
+        "/api/v1/registry/audit?from_seq=2&limit=3",
+    ] {
+        let out = fetch(&admin, p).await;
+        assert_eq!(out.status, 200);
+        check("get", p, &out);
+        let out = fetch(&c, p).await;
+        assert_eq!(out.status, 403);
+        check("get", p, &out);
+    }
     assert!(f.server.store.registry_verify(None).await.unwrap().is_ok());
     eprintln!("{checked} responses validated against the OpenAPI document");
     assert!(checked > 60, "{checked}");

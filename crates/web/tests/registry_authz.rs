@@ -410,6 +410,74 @@ async fn reveals_and_exports_are_written_to_the_audit_log() {
             last.details
         );
     }
+    // Admins read the entries of their own organisation's members only.
+    let mut alpha_admin = Who {
+        role: Some(Role::Admin),
+        org: Some("alpha"),
+    }
+    .client(&f.server)
+    .await;
+    let log = get(&mut alpha_admin, "/api/v1/registry/audit").await;
+    assert_eq!(log.status, 200);
+    let entries: serde_json::Value = serde_json::from_str(&log.body).unwrap();
+    let actors: std::collections::BTreeSet<&str> = entries
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["actor"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        actors,
+        ["analyst_alpha", "viewer_alpha"].into_iter().collect(),
+        "the reveals and the viewer's export; not anonymous's"
+    );
+    let mut beta_admin = Who {
+        role: Some(Role::Admin),
+        org: Some("beta"),
+    }
+    .client(&f.server)
+    .await;
+    let log = get(&mut beta_admin, "/api/v1/registry/audit").await;
+    assert_eq!(log.status, 200);
+    assert!(
+        !log.body.contains(&r.incident) && !log.body.contains("alpha"),
+        "{}",
+        log.body
+    );
+    for (who, status) in [
+        (
+            Who {
+                role: Some(Role::Analyst),
+                org: Some("alpha"),
+            },
+            403,
+        ),
+        (
+            Who {
+                role: None,
+                org: None,
+            },
+            401,
+        ),
+    ] {
+        let mut c = who.client(&f.server).await;
+        assert_eq!(get(&mut c, "/api/v1/registry/audit").await.status, status);
+    }
+    assert_eq!(
+        get(&mut alpha_admin, "/api/v1/registry/audit?limit=0")
+            .await
+            .status,
+        400
+    );
+    let two = get(&mut alpha_admin, "/api/v1/registry/audit?limit=2").await;
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&two.body)
+            .unwrap()
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
     assert!(f.server.store.registry_verify(None).await.unwrap().is_ok());
 }
 

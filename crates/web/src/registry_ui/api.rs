@@ -232,6 +232,70 @@ pub(crate) async fn get_one(
     Ok(Json(body).into_response())
 }
 
+/// Most audit entries one `GET /api/v1/registry/audit` returns.
+pub(crate) const MAX_AUDIT: u32 = 1_000;
+
+/// `GET /api/v1/registry/audit?from_seq=&limit=`: for administrators, the
+/// audit entries made by members of their own organisation (who opened
+/// which sensitive field, who exported, imported, created, edited, moved),
+/// oldest first. Entries by other organisations' members are left out:
+/// their objects name records the admin may not know of.
+pub(crate) async fn audit(State(s): State<Shared>, ctx: Ctx) -> Result<Response, Fail> {
+    let who = Who::of(&s, &ctx);
+    let org = match &who.p {
+        canary_registry::Principal::Anonymous => {
+            return Err(Fail::new(StatusCode::UNAUTHORIZED, "error_login_required"))
+        }
+        canary_registry::Principal::User { org_id, role, .. }
+            if *role == canary_registry::Role::Admin
+                && canary_registry::meta::check_id("org_", org_id).is_ok() =>
+        {
+            org_id.clone()
+        }
+        _ => return Err(Fail::new(StatusCode::FORBIDDEN, "error_forbidden")),
+    };
+    let num = |k: &str, default: u64| -> Result<u64, Fail> {
+        ctx.query(k).map_or(Ok(default), |v| {
+            v.parse()
+                .map_err(|_| Fail::bad(format!("{k}: a whole number")))
+        })
+    };
+    let from = num("from_seq", 0)?;
+    let limit = num("limit", u64::from(MAX_AUDIT))?;
+    if limit == 0 || limit > u64::from(MAX_AUDIT) {
+        return Err(Fail::bad(format!("limit: 1 to {MAX_AUDIT}")));
+    }
+    let members: std::collections::HashSet<String> = s
+        .cfg
+        .store
+        .users()
+        .await?
+        .into_iter()
+        .filter(|u| u.org.as_deref() == Some(org.as_str()))
+        .map(|u| u.name)
+        .collect();
+    // Read in store pages until `limit` entries of this organisation are
+    // found or the log ends (bounded by the log's length).
+    let mut out = Vec::new();
+    let mut next = from;
+    loop {
+        let batch = s
+            .cfg
+            .store
+            .registry_audit(next, canary_store::registry::MAX_AUDIT_PAGE)
+            .await?;
+        let Some(last) = batch.last() else { break };
+        next = last.seq + 1;
+        let full = batch.len() as u32 == canary_store::registry::MAX_AUDIT_PAGE;
+        out.extend(batch.into_iter().filter(|e| members.contains(&e.actor)));
+        if out.len() as u64 >= limit || !full {
+            break;
+        }
+    }
+    out.truncate(limit as usize);
+    Ok(Json(json_of(&out)?).into_response())
+}
+
 /// Checks the `x-csrf-token` header of an API write.
 fn api_csrf(ctx: &Ctx, headers: &HeaderMap) -> Result<(), Fail> {
     if ctx.user.is_none() {

@@ -26,6 +26,7 @@
 //! | `GET /api/v1/registry/{collection}[/{id}]` | JSON, redacted for the caller |
 //! | `POST /api/v1/registry/incidents`, `PUT /api/v1/registry/incidents/{id}`, `PUT /api/v1/registry/acts/{id}`, `POST /api/v1/registry/acts`, `POST /api/v1/registry/{collection}/{id}/status`, `POST /api/v1/registry/evidence` | writes (header `x-csrf-token`, see `GET /api/v1/registry/session`) |
 //! | `GET /api/v1/registry/export?format=json\|csv[&collection=…]`, `POST /api/v1/registry/import` | audited export; import (sealed before storing) |
+//! | `GET /api/v1/registry/audit` | administrators: the audit entries of their organisation's members |
 //! | `GET /api/v1/openapi.json` | the OpenAPI 3 description of the registry API |
 
 mod api;
@@ -134,6 +135,7 @@ pub(crate) fn routes() -> Router<Shared> {
         .route("/api/v1/openapi.json", get(api::openapi))
         .route("/api/v1/registry/session", get(api::session))
         .route("/api/v1/registry/export", get(api::export))
+        .route("/api/v1/registry/audit", get(api::audit))
         .route(
             "/api/v1/registry/incidents",
             get(api::list_incidents).post(api::incident_create),
