@@ -330,7 +330,7 @@ async fn generate(
     } else {
         None
     };
-    let _permit = GENERATING
+    let permit = GENERATING
         .acquire()
         .await
         .map_err(|_| Fail::new(StatusCode::SERVICE_UNAVAILABLE, "error_internal").html(lang))?;
@@ -345,9 +345,14 @@ async fn generate(
     };
     let pdf = renderer.is_some();
     let opts = options.clone();
-    let made = tokio::task::spawn_blocking(move || match renderer {
-        Some(r) => (r.0)(&data, &opts),
-        None => Ok(canary_report::render_html(&data, &opts).into_bytes()),
+    // The slot goes with the typesetting: if the request times out, the
+    // blocking work still runs to its end and keeps its slot until then.
+    let made = tokio::task::spawn_blocking(move || {
+        let _slot = permit;
+        match renderer {
+            Some(r) => (r.0)(&data, &opts),
+            None => Ok(canary_report::render_html(&data, &opts).into_bytes()),
+        }
     })
     .await;
     let bytes = match made {
