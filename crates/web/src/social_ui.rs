@@ -89,11 +89,11 @@ fn day_label(d: time::Date) -> String {
     format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
 }
 
-/// A per-day reachability strip: one bar per UTC day from the first to the
-/// last day of `days`, its height the share of measurements that reached
-/// the service, green when all did, red when none did, amber between; a
-/// day without measurements is a grey tick. Each bar has a `<title>` (day
-/// and counts) for screen readers and tooltips.
+/// A per-day reachability strip: one stacked bar per UTC day from the
+/// first to the last day of `days` (at most a year): green up to the share
+/// of measurements that reached the service, red above it; a day without
+/// measurements is a grey tick. Each bar has a `<title>` (day and counts)
+/// for screen readers and tooltips.
 pub fn reachability_strip(days: &[ServiceDay], lang: Lang) -> String {
     const H: f64 = 24.0;
     const BAR: f64 = 5.0;
@@ -121,14 +121,7 @@ pub fn reachability_strip(days: &[ServiceDay], lang: Lang) -> String {
         match by_day.get(&day) {
             Some(d) => {
                 let share = d.share_reachable.clamp(0.0, 1.0);
-                let h = (share * H).max(2.0);
-                let colour = if d.reachable == d.measurements {
-                    "#2e7d32"
-                } else if d.reachable == 0 {
-                    "#c62828"
-                } else {
-                    "#f9a825"
-                };
+                let h = share * H;
                 let title = format!(
                     "{}: {} / {} {}",
                     day_label(day),
@@ -136,12 +129,23 @@ pub fn reachability_strip(days: &[ServiceDay], lang: Lang) -> String {
                     d.measurements,
                     lang.t("social_strip_reached")
                 );
-                let _ = write!(
-                    s,
-                    r#"<rect x="{x}" y="{y:.1}" width="{BAR}" height="{h:.1}" fill="{colour}"><title>{t}</title></rect>"#,
-                    y = H - h,
-                    t = escape(&title)
-                );
+                // A stacked bar: reached (green) below, not reached (red) above.
+                let _ = write!(s, "<g><title>{}</title>", escape(&title));
+                if d.reachable < d.measurements {
+                    let _ = write!(
+                        s,
+                        r##"<rect x="{x}" y="0" width="{BAR}" height="{r:.1}" fill="#c62828"/>"##,
+                        r = H - h
+                    );
+                }
+                if d.reachable > 0 {
+                    let _ = write!(
+                        s,
+                        r##"<rect x="{x}" y="{y:.1}" width="{BAR}" height="{h:.1}" fill="#2e7d32"/>"##,
+                        y = H - h
+                    );
+                }
+                s.push_str("</g>");
             }
             None => {
                 let _ = write!(
@@ -281,4 +285,85 @@ async fn api_raw(
         m.raw_json,
     )
         .into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::date;
+
+    fn day(d: time::Date, n: u64, ok: u64) -> ServiceDay {
+        ServiceDay {
+            service: "telegram".into(),
+            asn: 1,
+            network_name: None,
+            day: d,
+            measurements: n,
+            reachable: ok,
+            blocked: n - ok,
+            share_reachable: ok as f64 / n as f64,
+        }
+    }
+
+    #[test]
+    fn the_strip_stacks_reached_over_not_reached_and_marks_days_without_data() {
+        let green = "fill=\"#2e7d32\"";
+        let red = "fill=\"#c62828\"";
+        let grey = "fill=\"#bbb\"";
+        // (case, days, green bars, red bars, grey ticks)
+        let cases = [
+            (
+                "all reached",
+                vec![day(date!(2026 - 11 - 01), 2, 2)],
+                1,
+                0,
+                0,
+            ),
+            (
+                "none reached",
+                vec![day(date!(2026 - 11 - 01), 2, 0)],
+                0,
+                1,
+                0,
+            ),
+            ("half", vec![day(date!(2026 - 11 - 01), 2, 1)], 1, 1, 0),
+            (
+                "a gap of two days",
+                vec![
+                    day(date!(2026 - 11 - 01), 1, 1),
+                    day(date!(2026 - 11 - 04), 1, 0),
+                ],
+                1,
+                1,
+                2,
+            ),
+        ];
+        for (name, days, g, r, t) in cases {
+            let svg = reachability_strip(&days, Lang::En);
+            assert!(svg.starts_with("<svg") && svg.ends_with("</svg>"), "{name}");
+            assert_eq!(svg.matches(green).count(), g, "{name}: {svg}");
+            assert_eq!(svg.matches(red).count(), r, "{name}: {svg}");
+            assert_eq!(svg.matches(grey).count(), t, "{name}: {svg}");
+        }
+        let half = reachability_strip(&[day(date!(2026 - 11 - 01), 2, 1)], Lang::En);
+        assert!(
+            half.contains("<title>2026-11-01: 1 / 2 reached</title>"),
+            "{half}"
+        );
+        assert!(!reachability_strip(&[], Lang::En).contains("<svg"));
+    }
+
+    #[test]
+    fn the_strip_covers_at_most_a_year() {
+        let days = [
+            day(date!(2020 - 01 - 01), 1, 1),
+            day(date!(2026 - 11 - 01), 1, 1),
+        ];
+        let svg = reachability_strip(&days, Lang::En);
+        assert_eq!(
+            svg.matches("<rect").count(),
+            366,
+            "365 grey ticks and the last day"
+        );
+    }
 }
