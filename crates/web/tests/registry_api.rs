@@ -454,7 +454,7 @@ async fn real_responses_match_the_document() {
         Method::PUT,
         &act_path,
         &json_h,
-        format!(r#"{{"incident_id":"{id}","act_type":"charge","description":"charged","invocations":[]}}"#).into_bytes(),
+        format!(r#"{{"incident_id":"{id}","act_type":"charge","description":"charged","invocations":[],"involvements":[{{"actor_id":"{}","degree":"executed","perpetrator_type":"police"}}]}}"#, r.actor).into_bytes(),
     )
     .await;
     assert_eq!(out.status, 200, "{}", out.body);

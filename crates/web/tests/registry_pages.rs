@@ -320,6 +320,9 @@ async fn an_analyst_documents_an_incident_through_the_forms_from_draft_to_public
             ("description", "Charged at the provincial court"),
             ("provision_1", &other.provision),
             ("role_1", "charged_under"),
+            ("perpetrator_1", &other.actor),
+            ("ptype_1", "police"),
+            ("degree_1", "ordered"),
         ],
     )
     .await;
@@ -335,6 +338,29 @@ async fn an_analyst_documents_an_incident_through_the_forms_from_draft_to_public
         invs,
         [other.provision.as_str()],
         "the old invocation is gone"
+    );
+    let perps: Vec<(&str, &str, &str)> = ds
+        .involvements
+        .iter()
+        .filter(|i| i.act_id == act)
+        .map(|i| {
+            (
+                i.actor_id.as_str(),
+                i.perpetrator_type.as_str(),
+                i.degree.as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        perps,
+        [(other.actor.as_str(), "police", "ordered")],
+        "the perpetrator"
+    );
+    let form = a.get(&format!("/registry/acts/{act}/edit")).await;
+    assert!(
+        form.body
+            .contains(&format!("value=\"{}\" selected", other.actor)),
+        "the perpetrator is preselected"
     );
     let inc = ds.incidents.iter().find(|i| i.meta.id == id).unwrap();
     assert_eq!(

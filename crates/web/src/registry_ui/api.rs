@@ -347,9 +347,9 @@ pub(crate) async fn incident_update(
         let id = parse_record_id("act_", &id)?;
         let input: ActInput = parse_json(&body)?;
         let who = Who::of(&s, &ctx);
-        let (act, invocations) = forms::update_act(&s, &who, id, input).await?;
+        let (act, rows) = forms::update_act(&s, &who, id, input).await?;
         return Ok(
-            Json(json!({ "act": json_of(&act)?, "invocations": json_of(&invocations)? }))
+            Json(json!({ "act": json_of(&act)?, "invocations": json_of(&rows.invocations)?, "involvements": json_of(&rows.involvements)? }))
                 .into_response(),
         );
     }
@@ -386,9 +386,9 @@ pub(crate) async fn act_create(
     api_csrf(&ctx, &headers)?;
     let input: ActInput = parse_json(&body)?;
     let who = Who::of(&s, &ctx);
-    let (act, invocations) = forms::create_act(&s, &who, input).await?;
+    let (act, rows) = forms::create_act(&s, &who, input).await?;
     Ok(created(
-        json!({ "act": json_of(&act)?, "invocations": json_of(&invocations)? }),
+        json!({ "act": json_of(&act)?, "invocations": json_of(&rows.invocations)?, "involvements": json_of(&rows.involvements)? }),
     ))
 }
 

@@ -3,12 +3,11 @@
 //! an optimistic-concurrency race is a 409).
 
 use axum::http::StatusCode;
-use canary_registry::{
-    Act, AuditEntry, CustodyEvent, Dataset, EvidenceItem, Incident, ProvisionInvocation,
-};
+use canary_registry::{Act, AuditEntry, CustodyEvent, Dataset, EvidenceItem, Incident};
 use canary_store::registry::{is_stale_version, row_key, Collection, Edit, StoredRecord};
 use canary_store::StoreError;
 
+use super::forms::ActRows;
 use crate::server::{Fail, Shared};
 
 fn fail(e: StoreError) -> Fail {
@@ -44,50 +43,39 @@ pub(crate) async fn put_record<R: StoredRecord>(s: &Shared, r: &R) -> Result<(),
         .map_err(fail)
 }
 
-/// Adds an act and its provision invocations; `incident` carries the new
-/// version that records the addition (written first: a concurrent edit
-/// of the incident makes the whole addition fail with 409).
+/// Adds an act and its rows; `incident` carries the new version that
+/// records the addition (written first: a concurrent edit of the incident
+/// makes the whole addition fail with 409).
 pub(crate) async fn create_act(
     s: &Shared,
     incident: &Incident,
     act: &Act,
-    invocations: &[ProvisionInvocation],
+    rows: &ActRows,
 ) -> Result<(), Fail> {
-    put_record(s, incident).await?;
-    let v = incident.meta.versions.last();
-    let edit = Edit::new(
-        v.map(|v| v.by.clone()).unwrap_or_default(),
-        v.map_or_else(time::OffsetDateTime::now_utc, |v| v.at),
-        format!("act {} added to {}", act.id, incident.meta.id),
-    );
-    let store = &s.cfg.store;
-    store.registry_put_row(act, &edit).await.map_err(fail)?;
-    for i in invocations {
-        store.registry_put_row(i, &edit).await.map_err(fail)?;
-    }
-    Ok(())
+    update_act(s, incident, act, &ActRows::default(), rows).await
 }
 
-/// Replaces an act and its invocations (`before` are the stored ones);
-/// `incident` carries the new version that records the edit.
+/// Writes an act and replaces its rows (`before` are the stored ones:
+/// those not kept are deleted, attributed); `incident` carries the new
+/// version that records the change.
 pub(crate) async fn update_act(
     s: &Shared,
     incident: &Incident,
     act: &Act,
-    before: &[ProvisionInvocation],
-    after: &[ProvisionInvocation],
+    before: &ActRows,
+    after: &ActRows,
 ) -> Result<(), Fail> {
     put_record(s, incident).await?;
     let v = incident.meta.versions.last();
     let edit = Edit::new(
         v.map(|v| v.by.clone()).unwrap_or_default(),
         v.map_or_else(time::OffsetDateTime::now_utc, |v| v.at),
-        format!("act {} edited", act.id),
+        v.map(|v| v.change_summary.clone()).unwrap_or_default(),
     );
     let store = &s.cfg.store;
     store.registry_put_row(act, &edit).await.map_err(fail)?;
-    let keep: Vec<String> = after.iter().map(row_key).collect();
-    for old in before {
+    let keep: Vec<String> = after.invocations.iter().map(row_key).collect();
+    for old in &before.invocations {
         let key = row_key(old);
         if !keep.contains(&key) {
             store
@@ -96,7 +84,20 @@ pub(crate) async fn update_act(
                 .map_err(fail)?;
         }
     }
-    for i in after {
+    let keep: Vec<String> = after.involvements.iter().map(row_key).collect();
+    for old in &before.involvements {
+        let key = row_key(old);
+        if !keep.contains(&key) {
+            store
+                .registry_delete_row(Collection::Involvements, &key, &edit)
+                .await
+                .map_err(fail)?;
+        }
+    }
+    for i in &after.invocations {
+        store.registry_put_row(i, &edit).await.map_err(fail)?;
+    }
+    for i in &after.involvements {
         store.registry_put_row(i, &edit).await.map_err(fail)?;
     }
     Ok(())

@@ -390,6 +390,68 @@ pub(crate) struct ActInput {
     pub(crate) stated_reason: Option<String>,
     #[serde(default)]
     pub(crate) invocations: Vec<InvocationInput>,
+    /// Perpetrators: who ordered, carried out or helped with the act.
+    #[serde(default)]
+    pub(crate) involvements: Vec<InvolvementInput>,
+}
+
+/// A perpetrator's part in an act.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct InvolvementInput {
+    pub(crate) actor_id: String,
+    pub(crate) degree: canary_registry::Degree,
+    pub(crate) perpetrator_type: canary_registry::PerpetratorType,
+    #[serde(default)]
+    pub(crate) note: Option<String>,
+}
+
+/// The rows an act carries: provisions invoked and perpetrators.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct ActRows {
+    pub(crate) invocations: Vec<ProvisionInvocation>,
+    pub(crate) involvements: Vec<canary_registry::Involvement>,
+}
+
+impl ActRows {
+    fn of(act_id: &str, input: &mut ActInput) -> ActRows {
+        let mut involvements: Vec<canary_registry::Involvement> = Vec::new();
+        for i in std::mem::take(&mut input.involvements) {
+            // One row per actor (the store keys involvements by act and actor).
+            if involvements.iter().any(|o| o.actor_id == i.actor_id) {
+                continue;
+            }
+            involvements.push(canary_registry::Involvement {
+                act_id: act_id.to_owned(),
+                actor_id: i.actor_id,
+                degree: i.degree,
+                perpetrator_type: i.perpetrator_type,
+                note: i.note.filter(|n| !n.trim().is_empty()),
+            });
+        }
+        ActRows {
+            invocations: invocations_of(act_id, std::mem::take(&mut input.invocations)),
+            involvements,
+        }
+    }
+
+    /// The stored rows of an act.
+    fn stored(ds: &Dataset, act_id: &str) -> ActRows {
+        ActRows {
+            invocations: ds
+                .invocations
+                .iter()
+                .filter(|i| i.act_id == act_id)
+                .cloned()
+                .collect(),
+            involvements: ds
+                .involvements
+                .iter()
+                .filter(|i| i.act_id == act_id)
+                .cloned()
+                .collect(),
+        }
+    }
 }
 
 /// Adds an act to an incident the principal may write; records a new
@@ -397,8 +459,8 @@ pub(crate) struct ActInput {
 pub(crate) async fn create_act(
     s: &Shared,
     who: &Who,
-    input: ActInput,
-) -> Result<(Act, Vec<ProvisionInvocation>), Fail> {
+    mut input: ActInput,
+) -> Result<(Act, ActRows), Fail> {
     if matches!(who.p, canary_registry::Principal::Anonymous) {
         return Err(Fail::new(StatusCode::UNAUTHORIZED, "error_login_required"));
     }
@@ -408,9 +470,7 @@ pub(crate) async fn create_act(
         input.stated_reason.as_deref().unwrap_or(""),
         MAX_TEXT,
     )?;
-    if input.invocations.len() > 20 {
-        return Err(Fail::bad("invocations: at most 20"));
-    }
+    check_counts(&input)?;
     let incident_id = parse_record_id("inc_", &input.incident_id)?.to_owned();
     let mut ds = data::load(s).await?;
     check_references(&ds.view_for(&who.p), &input)?;
@@ -420,6 +480,7 @@ pub(crate) async fn create_act(
         .record_edit(&who.p, OffsetDateTime::now_utc(), format!("act {id} added"))
         .map_err(registry_fail)?;
     let inc = inc.clone();
+    let rows = ActRows::of(&id, &mut input);
     let act = Act {
         id: id.clone(),
         incident_id,
@@ -430,8 +491,7 @@ pub(crate) async fn create_act(
         description: input.description,
         extension: None,
     };
-    let invocations = invocations_of(&id, input.invocations);
-    data::create_act(s, &inc, &act, &invocations).await?;
+    data::create_act(s, &inc, &act, &rows).await?;
     audit_one(
         s,
         who,
@@ -440,7 +500,18 @@ pub(crate) async fn create_act(
         format!("entity=act incident={}", inc.meta.id),
     )
     .await?;
-    Ok((act, invocations))
+    Ok((act, rows))
+}
+
+fn check_counts(input: &ActInput) -> Result<(), Fail> {
+    if input.invocations.len() > MAX_INVOCATION_ROWS
+        || input.involvements.len() > MAX_INVOCATION_ROWS
+    {
+        return Err(Fail::bad(format!(
+            "invocations, involvements: at most {MAX_INVOCATION_ROWS} each"
+        )));
+    }
+    Ok(())
 }
 
 /// What an uploader says about a file.
@@ -848,7 +919,25 @@ impl ActForm {
                 });
             }
         }
+        let mut involvements = Vec::new();
+        for n in 1..=MAX_INVOCATION_ROWS {
+            if let Some(a) = opt(self.get(&format!("perpetrator_{n}"))) {
+                involvements.push(InvolvementInput {
+                    actor_id: a,
+                    degree: opt(self.get(&format!("degree_{n}")))
+                        .unwrap_or_else(|| "executed".into())
+                        .parse()
+                        .map_err(bad)?,
+                    perpetrator_type: opt(self.get(&format!("ptype_{n}")))
+                        .unwrap_or_else(|| "unknown".into())
+                        .parse()
+                        .map_err(bad)?,
+                    note: None,
+                });
+            }
+        }
         Ok(ActInput {
+            involvements,
             incident_id,
             act_type: self.get("act_type").trim().parse().map_err(bad)?,
             date,
@@ -866,8 +955,8 @@ pub(crate) async fn update_act(
     s: &Shared,
     who: &Who,
     act_id: &str,
-    input: ActInput,
-) -> Result<(Act, Vec<ProvisionInvocation>), Fail> {
+    mut input: ActInput,
+) -> Result<(Act, ActRows), Fail> {
     if matches!(who.p, canary_registry::Principal::Anonymous) {
         return Err(Fail::new(StatusCode::UNAUTHORIZED, "error_login_required"));
     }
@@ -877,11 +966,7 @@ pub(crate) async fn update_act(
         input.stated_reason.as_deref().unwrap_or(""),
         MAX_TEXT,
     )?;
-    if input.invocations.len() > MAX_INVOCATION_ROWS {
-        return Err(Fail::bad(format!(
-            "invocations: at most {MAX_INVOCATION_ROWS}"
-        )));
-    }
+    check_counts(&input)?;
     let mut ds = data::load(s).await?;
     let view = ds.view_for(&who.p);
     let Some(old) = view.acts.iter().find(|a| a.id == act_id).cloned() else {
@@ -905,6 +990,7 @@ pub(crate) async fn update_act(
         )
         .map_err(registry_fail)?;
     let inc = inc.clone();
+    let rows = ActRows::of(act_id, &mut input);
     let act = Act {
         act_type: input.act_type,
         victim_id: input.victim_id,
@@ -913,14 +999,8 @@ pub(crate) async fn update_act(
         description: input.description,
         ..old
     };
-    let invocations = invocations_of(act_id, input.invocations);
-    let before: Vec<ProvisionInvocation> = ds
-        .invocations
-        .iter()
-        .filter(|i| i.act_id == act_id)
-        .cloned()
-        .collect();
-    data::update_act(s, &inc, &act, &before, &invocations).await?;
+    let before = ActRows::stored(&ds, act_id);
+    data::update_act(s, &inc, &act, &before, &rows).await?;
     audit_one(
         s,
         who,
@@ -929,7 +1009,7 @@ pub(crate) async fn update_act(
         format!("entity=act incident={}", inc.meta.id),
     )
     .await?;
-    Ok((act, invocations))
+    Ok((act, rows))
 }
 
 fn invocations_of(act_id: &str, input: Vec<InvocationInput>) -> Vec<ProvisionInvocation> {
@@ -960,6 +1040,11 @@ fn check_references(view: &Dataset, input: &ActInput) -> Result<(), Fail> {
             return Err(Fail::bad(format!("victim_id: no actor {v}")));
         }
     }
+    for i in &input.involvements {
+        if !view.actors.iter().any(|a| a.meta.id == i.actor_id) {
+            return Err(Fail::bad(format!("actor_id: no actor {}", i.actor_id)));
+        }
+    }
     for i in &input.invocations {
         if !view.provisions.iter().any(|p| p.meta.id == i.provision_id) {
             return Err(Fail::bad(format!(
@@ -977,6 +1062,15 @@ struct InvocationRow {
     n: usize,
     provision_id: String,
     role: String,
+}
+
+/// One row of the act form's perpetrator table.
+#[derive(serde::Serialize)]
+struct PerpetratorRow {
+    n: usize,
+    actor_id: String,
+    degree: String,
+    ptype: String,
 }
 
 /// Renders the act form, empty (`act` = `None`) or for an existing act.
@@ -1031,6 +1125,31 @@ async fn act_form(
             role: String::new(),
         });
     }
+    let mut perpetrators: Vec<PerpetratorRow> = existing
+        .map(|a| {
+            ds.involvements
+                .iter()
+                .filter(|i| i.act_id == a.id)
+                .enumerate()
+                .map(|(k, i)| PerpetratorRow {
+                    n: k + 1,
+                    actor_id: i.actor_id.clone(),
+                    degree: i.degree.as_str().to_owned(),
+                    ptype: i.perpetrator_type.as_str().to_owned(),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    perpetrators.truncate(MAX_INVOCATION_ROWS);
+    let blank = (perpetrators.len() + 2).min(MAX_INVOCATION_ROWS);
+    for n in perpetrators.len() + 1..=blank {
+        perpetrators.push(PerpetratorRow {
+            n,
+            actor_id: String::new(),
+            degree: String::new(),
+            ptype: String::new(),
+        });
+    }
     let provisions: Vec<(String, String)> = ds
         .provisions
         .iter()
@@ -1065,6 +1184,9 @@ async fn act_form(
                 "act_type": "", "date": "", "victim_id": "", "description": "", "stated_reason": "",
             }))),
             rows => Value::from_serialize(&rows),
+            perpetrators => Value::from_serialize(&perpetrators),
+            degrees => Value::from_serialize(terms!(canary_registry::Degree, lang)),
+            ptypes => Value::from_serialize(terms!(canary_registry::PerpetratorType, lang)),
             act_types => Value::from_serialize(terms!(ActType, lang)),
             roles => Value::from_serialize(terms!(InvocationRole, lang)),
             provisions => Value::from_serialize(&provisions),
