@@ -26,8 +26,9 @@ static POSTGRES_MIGRATOR: Migrator = sqlx::migrate!("./migrations/postgres");
 /// Rows per multi-row `INSERT` (SQLite allows 32,766 bound values per
 /// statement, PostgreSQL 65,535; the widest insert binds 17 per row).
 const ROWS_PER_STATEMENT: usize = 400;
-/// zstd level for raw measurements: fast, and ~5–10x on OONI JSON.
-const ZSTD_LEVEL: i32 = 3;
+/// zstd level for raw measurements: level 1 is ~2x faster than 3 on ~2 KB
+/// documents for a few percent more bytes (still ~5-10x on OONI JSON).
+const ZSTD_LEVEL: i32 = 1;
 /// How long a writer waits for SQLite's write lock.
 const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long any caller waits for a pooled connection.
@@ -156,7 +157,16 @@ impl Store {
         let mut options = SqliteConnectOptions::new()
             .foreign_keys(true)
             .busy_timeout(SQLITE_BUSY_TIMEOUT)
-            .pragma("cache_size", "-65536")
+            // Bulk-ingest settings (issue 6; durability is unchanged):
+            // 16 KiB pages (for new files) make the B-trees shallower and
+            // fit a compressed measurement in its row; a 256 MiB page cache
+            // (allocated only as used) keeps the indexes' hot pages; the WAL
+            // is checkpointed every 64 MiB instead of every 4 MiB, so a
+            // 10,000-measurement transaction no longer triggers a checkpoint
+            // (and its fsyncs) at each commit.
+            .pragma("page_size", "16384")
+            .pragma("cache_size", "-262144")
+            .pragma("wal_autocheckpoint", "4096")
             .pragma("temp_store", "memory")
             .pragma("mmap_size", "1073741824");
         options = if memory {
@@ -270,23 +280,24 @@ impl Store {
                 );
                 qb.push_values(chunk, |mut b, r| {
                     let m = r.m;
-                    b.push_bind(m.id.clone())
-                        .push_bind(m.report_id.clone())
-                        .push_bind(m.test_name.clone())
-                        .push_bind(m.test_version.clone())
-                        .push_bind(m.input.clone())
-                        .push_bind(m.domain.clone())
-                        .push_bind(m.probe_cc.clone())
+                    // borrowed: the values are encoded into the arguments at once
+                    b.push_bind(m.id.as_str())
+                        .push_bind(m.report_id.as_deref())
+                        .push_bind(m.test_name.as_str())
+                        .push_bind(m.test_version.as_deref())
+                        .push_bind(m.input.as_deref())
+                        .push_bind(m.domain.as_deref())
+                        .push_bind(m.probe_cc.as_str())
                         .push_bind(i64::from(m.probe_asn))
-                        .push_bind(m.probe_network_name.clone())
+                        .push_bind(m.probe_network_name.as_deref())
                         .push_bind(m.resolver_asn.map(i64::from))
                         .push_bind(r.start)
-                        .push_bind(m.software_name.clone())
-                        .push_bind(m.software_version.clone())
-                        .push_bind(m.category_code.clone())
+                        .push_bind(m.software_name.as_deref())
+                        .push_bind(m.software_version.as_deref())
+                        .push_bind(m.category_code.as_deref())
                         .push_bind(m.verdict.outcome.as_str())
                         .push_bind(i16::from(m.verdict.confirmed))
-                        .push_bind(r.raw_zstd.clone())
+                        .push_bind(&r.raw_zstd[..])
                         .push_bind(r.raw_len)
                         .push_bind(received_at);
                 });

@@ -426,3 +426,29 @@ async fn open_accepts_sqlite_paths_and_postgres_urls_only() {
     Store::open(&url).await.unwrap().close().await;
     Store::open(&url).await.unwrap().close().await;
 }
+
+/// The bulk-ingest settings of a new SQLite file (issue 6): 16 KiB pages,
+/// WAL journal; the kill -9 test above pins that durability is unchanged.
+#[tokio::test]
+async fn a_new_sqlite_file_uses_16k_pages_in_wal_mode() {
+    use sqlx::Connection;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("settings.db");
+    let store = Store::open(&path.display().to_string()).await.unwrap();
+    assert!(store.insert_one(&m("settings")).await.unwrap());
+    store.close().await;
+    let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite:{}", path.display()))
+        .await
+        .unwrap();
+    let cases: [(&str, &str); 2] = [("page_size", "16384"), ("journal_mode", "wal")];
+    for (pragma, want) in cases {
+        let got: String = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "SELECT CAST({pragma} AS TEXT) FROM pragma_{pragma}"
+        )))
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+        assert_eq!(got, want, "PRAGMA {pragma}");
+    }
+    conn.close().await.unwrap();
+}
