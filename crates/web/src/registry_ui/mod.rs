@@ -19,7 +19,7 @@
 //! | `GET /registry/incidents/{id}` | an incident's timeline: acts, provisions invoked, perpetrators, evidence (SHA-256), sources, measurements and events |
 //! | `GET,POST /registry/incidents/new`, `GET /registry/incidents/{id}/edit`, `POST /registry/incidents/{id}` | create and edit an incident (analysts) |
 //! | `POST /registry/incidents/{id}/status` | workflow: draft → in review → verified → published |
-//! | `GET,POST /registry/incidents/{id}/acts/new`, `GET /registry/acts/{id}/edit`, `POST /registry/acts/{id}` | add or edit an act with its provision invocations |
+//! | `GET,POST /registry/incidents/{id}/acts/new`, `GET /registry/acts/{id}/edit`, `POST /registry/acts/{id}` | add or edit an act with the provisions it invoked and its perpetrators |
 //! | `GET /registry/laws`, `/registry/laws/{id}` | laws; each provision and the acts that invoked it over time (SVG) |
 //! | `GET /registry/recommendations` | UN recommendations and benchmarks with their latest assessment |
 //! | `GET,POST /registry/evidence/new`, `GET /registry/evidence/{id}`, `GET /registry/evidence/{id}/file` | evidence upload (multipart), content-addressed, custody chain; download (owners' analysts and admins; re-hashed; custody `exported`) |
@@ -28,6 +28,19 @@
 //! | `GET /api/v1/registry/export?format=json\|csv[&collection=…]`, `POST /api/v1/registry/import` | audited export; import (sealed before storing) |
 //! | `GET /api/v1/registry/audit` | administrators: the audit entries of their organisation's members |
 //! | `GET /api/v1/openapi.json` | the OpenAPI 3 description of the registry API |
+//!
+//! ## Example: the API from a shell
+//!
+//! ```text
+//! # log in once (the form's CSRF token comes from GET /login), keep the cookie
+//! T=$(curl -s -b jar http://127.0.0.1:8080/api/v1/registry/session | jq -r .csrf_token)
+//! curl -b jar -H 'content-type: application/json' -H "x-csrf-token: $T" \
+//!      -d '{"title":"Student arrested over a post","start":"2024-05","exact_place":"…"}' \
+//!      http://127.0.0.1:8080/api/v1/registry/incidents          # 201, exact place sealed
+//! curl -b jar -H "x-csrf-token: $T" -H 'content-type: image/png' --data-binary @post.png \
+//!      'http://127.0.0.1:8080/api/v1/registry/evidence?linked_ids=inc_…'   # 201 with its SHA-256
+//! curl -b jar 'http://127.0.0.1:8080/api/v1/registry/export?format=csv&collection=incidents'
+//! ```
 
 mod api;
 mod data;
