@@ -53,6 +53,7 @@
 //! println!("{}", v.explanation);
 //! ```
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::net::IpAddr;
@@ -307,7 +308,7 @@ pub struct Verdict {
 // ---------------------------------------------------------------------------
 
 #[derive(Debug, Default)]
-struct Facts {
+struct Facts<'t> {
     host: Option<String>,
     /// Port the page is fetched from (final hop if any, else the input's).
     port: Option<u16>,
@@ -332,7 +333,7 @@ struct Facts {
     control_spki_by_endpoint: BTreeMap<String, String>,
     tcp: Vec<Tcp>,
     tls: Vec<Tls>,
-    requests: Vec<Req>,
+    requests: Vec<Req<'t>>,
     /// (first reply's addresses, a late reply's disjoint addresses).
     injected: Vec<(Vec<IpAddr>, Vec<IpAddr>)>,
     read_bytes: i64,
@@ -367,13 +368,14 @@ struct Tls {
 }
 
 #[derive(Debug, Clone)]
-struct Req {
+struct Req<'t> {
     url: String,
     /// The address the request went to, when recorded.
     address: Option<IpAddr>,
     failure: Option<String>,
     status: i64,
-    body: Vec<u8>,
+    /// Borrowed from the measurement when it was written as text.
+    body: Cow<'t, [u8]>,
     truncated: bool,
     headers: Vec<(String, String)>,
 }
@@ -419,7 +421,7 @@ fn header_pairs(resp: &canary_model::HttpResponse) -> Vec<(String, String)> {
     out
 }
 
-fn extract_request(t: &HttpTransaction) -> Req {
+fn extract_request(t: &HttpTransaction) -> Req<'_> {
     let url = t
         .request
         .get()
@@ -427,13 +429,14 @@ fn extract_request(t: &HttpTransaction) -> Req {
         .unwrap_or_default();
     let (status, body, truncated, headers) = match t.response.get() {
         Some(resp) => {
-            let mut body = resp
-                .body
-                .get()
-                .and_then(|b| b.bytes().ok())
-                .map(|b| b.into_owned())
-                .unwrap_or_default();
-            body.truncate(MAX_BODY_BYTES);
+            let body = match resp.body.get().and_then(|b| b.bytes().ok()) {
+                Some(Cow::Borrowed(b)) => Cow::Borrowed(&b[..b.len().min(MAX_BODY_BYTES)]),
+                Some(Cow::Owned(mut b)) => {
+                    b.truncate(MAX_BODY_BYTES);
+                    Cow::Owned(b)
+                }
+                None => Cow::Borrowed(&[][..]),
+            };
             (
                 resp.code.value().unwrap_or(0),
                 body,
@@ -441,7 +444,7 @@ fn extract_request(t: &HttpTransaction) -> Req {
                 header_pairs(resp),
             )
         }
-        None => (0, Vec::new(), false, Vec::new()),
+        None => (0, Cow::Borrowed(&[][..]), false, Vec::new()),
     };
     Req {
         url,
@@ -458,7 +461,7 @@ fn extract_request(t: &HttpTransaction) -> Req {
     }
 }
 
-fn extract_control(c: &ControlResponse, f: &mut Facts) {
+fn extract_control(c: &ControlResponse, f: &mut Facts<'_>) {
     f.control_present = true;
     if let Some(dns) = c.dns.get() {
         f.control_dns_failure = failure_str(dns.failure.get());
@@ -539,7 +542,7 @@ fn query_addrs(q: &DnsQuery) -> Vec<IpAddr> {
         .collect()
 }
 
-fn extract(tk: &WebConnectivityTestKeys, ctx: &Context<'_>) -> Facts {
+fn extract<'t>(tk: &'t WebConnectivityTestKeys, ctx: &Context<'_>) -> Facts<'t> {
     let mut f = Facts::default();
     let input = ctx
         .input
@@ -715,7 +718,7 @@ fn extract_tls(t: &TlsHandshake) -> Tls {
 // OONI: DNS consistency.
 // ---------------------------------------------------------------------------
 
-impl Facts {
+impl Facts<'_> {
     fn asn_of(&self, ip: IpAddr, ctx: &Context<'_>) -> Option<u32> {
         ctx.asn_lookup
             .and_then(|f| f(ip))
