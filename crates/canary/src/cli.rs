@@ -270,6 +270,30 @@ pub enum RegistryCommand {
         after_help = "Examples:\n  canary registry import public.json\n  canary registry import kh-csv/ --key-file field.key --by sokha"
     )]
     Import(RegistryImportArgs),
+
+    /// Re-seal every sensitive field with a new field key (key rotation):
+    /// give the new key with --key-file and the old one(s) with
+    /// --old-key-file. Each record re-sealed gets a new version; all or
+    /// nothing. Afterwards the old key is no longer needed.
+    #[command(
+        after_help = "Example:\n  canary admin gen-key --id 2 --output field-2.key\n  canary registry rekey --key-file field-2.key --old-key-file field.key"
+    )]
+    Rekey(RegistryRekeyArgs),
+}
+
+/// Options of `canary registry rekey`.
+#[derive(Debug, clap::Args)]
+pub struct RegistryRekeyArgs {
+    #[command(flatten)]
+    pub key: KeyArgs,
+
+    /// Who is rotating the key (recorded in each new version).
+    #[arg(long, value_name = "USER", default_value = "cli")]
+    pub by: String,
+
+    /// The database: a SQLite file or a postgres:// URL.
+    #[arg(long, value_name = "URL", default_value = DEFAULT_DATABASE)]
+    pub database: String,
 }
 
 /// Options of `canary registry export`.

@@ -541,3 +541,96 @@ fn serve_demo_seeds_the_registry_redacted_without_a_key_and_sealed_with_one() {
         assert_eq!(stored_form, expected == "sealed", "{db}");
     }
 }
+
+#[test]
+fn rekey_reseals_under_the_new_key_all_or_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let old = gen_key(d, "old.key");
+    let old = old.to_str().unwrap();
+    ok(&canary(
+        d,
+        &["admin", "gen-key", "--id", "2", "--output", "new.key"],
+    ));
+    ok(&canary(
+        d,
+        &["seed", "kh", "--database", "k.db", "--key-file", old],
+    ));
+    // A wrong old key: nothing changes.
+    let wrong = gen_key(d, "wrong.key");
+    let failed = canary(
+        d,
+        &[
+            "registry",
+            "rekey",
+            "--database",
+            "k.db",
+            "--key-file",
+            "new.key",
+            "--old-key-file",
+            wrong.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(failed.status.code(), Some(2), "{}", text(&failed));
+    ok(&canary(
+        d,
+        &["verify", "--database", "k.db", "--key-file", old],
+    ));
+    // The right one: the one sealed record moves to key 2.
+    let out = ok(&canary(
+        d,
+        &[
+            "registry",
+            "rekey",
+            "--database",
+            "k.db",
+            "--key-file",
+            "new.key",
+            "--old-key-file",
+            old,
+            "--by",
+            "u_admin",
+        ],
+    ));
+    assert!(out.contains("1 record(s) re-sealed with key 2"), "{out}");
+    let again = ok(&canary(
+        d,
+        &[
+            "registry",
+            "rekey",
+            "--database",
+            "k.db",
+            "--key-file",
+            "new.key",
+            "--old-key-file",
+            old,
+        ],
+    ));
+    assert!(again.contains("0 record(s)"), "{again}");
+    ok(&canary(
+        d,
+        &["verify", "--database", "k.db", "--key-file", "new.key"],
+    ));
+    let with_old = canary(d, &["verify", "--database", "k.db", "--key-file", old]);
+    assert_eq!(with_old.status.code(), Some(1));
+    assert!(
+        text(&with_old).contains("no key with id 2"),
+        "{}",
+        text(&with_old)
+    );
+    // The seed is still idempotent over the re-sealed record.
+    let seeded = json(&canary(
+        d,
+        &[
+            "seed",
+            "kh",
+            "--database",
+            "k.db",
+            "--key-file",
+            "new.key",
+            "--json",
+        ],
+    ));
+    assert_eq!(seeded["changed"], 0);
+    assert_eq!(seeded["collections"]["actors"]["older"], 1);
+}

@@ -22,8 +22,8 @@ use serde_json::json;
 use time::OffsetDateTime;
 
 use crate::cli::{
-    GenKeyArgs, KeyArgs, RegistryCommand, RegistryExportArgs, RegistryImportArgs, SeedArgs,
-    SeedCommand, VerifyArgs,
+    GenKeyArgs, KeyArgs, RegistryCommand, RegistryExportArgs, RegistryImportArgs,
+    RegistryRekeyArgs, SeedArgs, SeedCommand, VerifyArgs,
 };
 use crate::cmd::store_cmds::{open_store, shown};
 
@@ -380,6 +380,7 @@ pub fn run(command: RegistryCommand) -> anyhow::Result<ExitCode> {
     match command {
         RegistryCommand::Export(args) => export(args),
         RegistryCommand::Import(args) => import(args),
+        RegistryCommand::Rekey(args) => rekey(args),
     }
 }
 
@@ -582,6 +583,99 @@ fn import(args: RegistryImportArgs) -> anyhow::Result<ExitCode> {
         );
         print_counts(&report);
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The records of `v` with a field sealed under another key than the
+/// ring's current one, opened, sealed again under the current key, with a
+/// new version recording it.
+fn resealed<R: Record + Clone>(
+    v: &[R],
+    ring: &KeyRing,
+    by: &str,
+    at: OffsetDateTime,
+) -> anyhow::Result<Vec<R>> {
+    let mut out = Vec::new();
+    for r in v {
+        let mut copy = r.clone();
+        let stale = copy.sensitive_fields_mut().into_iter().any(|(_, f)| {
+            matches!(f, canary_registry::SensitiveField::Sealed(s) if s.key_id() != ring.current_id())
+        });
+        if !stale {
+            continue;
+        }
+        open_record(&mut copy, ring)?;
+        canary_registry::seal_record(&mut copy, ring)?;
+        let meta = copy.meta_mut();
+        meta.versions.push(canary_registry::Version {
+            n: meta.version() + 1,
+            by: by.to_owned(),
+            at,
+            change_summary: format!("sensitive fields re-sealed with key {}", ring.current_id()),
+        });
+        out.push(copy);
+    }
+    Ok(out)
+}
+
+fn rekey(args: RegistryRekeyArgs) -> anyhow::Result<ExitCode> {
+    require_existing(&args.database)?;
+    let Some(ring) = key_ring(&args.key)? else {
+        bail!("give the new key with --key-file and the old one(s) with --old-key-file");
+    };
+    let changed = runtime()?.block_on(async {
+        let store = open_store(&args.database).await?;
+        let ds = store
+            .registry_load()
+            .await
+            .context("reading the registry")?;
+        let at = OffsetDateTime::now_utc();
+        let mut batch = store.registry_batch().await?;
+        let mut changed = 0usize;
+        macro_rules! reseal {
+            ($($field:ident),+) => {$(
+                for r in resealed(&ds.$field, &ring, &args.by, at)? {
+                    batch.put_record(&r).await.context("writing a re-sealed record")?;
+                    changed += 1;
+                }
+            )+};
+        }
+        reseal!(
+            incidents,
+            actors,
+            sources,
+            laws,
+            provisions,
+            evidence,
+            recommendations,
+            benchmarks
+        );
+        if changed == 0 {
+            drop(batch); // give its connection back before closing the pool
+            store.close().await;
+            return anyhow::Ok(0);
+        }
+        batch
+            .audit_append(
+                &args.by,
+                canary_registry::AuditAction::Edit,
+                "dataset",
+                at,
+                &format!(
+                    "rekey: {changed} record(s) re-sealed with key {}",
+                    ring.current_id()
+                ),
+            )
+            .await?;
+        batch.commit().await?;
+        store.close().await;
+        anyhow::Ok(changed)
+    })?;
+    println!(
+        "canary: {changed} record(s) re-sealed with key {} in {}",
+        ring.current_id(),
+        shown(&args.database)
+    );
     Ok(ExitCode::SUCCESS)
 }
 
