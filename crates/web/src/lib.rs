@@ -7,8 +7,9 @@
 //!   submission is size-capped, rate-limited per source (a keyed hash of
 //!   the address: the address itself is never stored or logged),
 //!   `probe_ip`-scrubbed, schema-checked, and its verdict is recomputed
-//!   from the raw records by `canary-analysis` (the submitter's own
-//!   `blocking` is never trusted). `201` means committed to the store
+//!   from the raw records by `canary-analysis` (web_connectivity) or
+//!   `canary-social` (facebook_messenger, whatsapp, telegram, signal,
+//!   canary_account_check); the submitter's own verdict is never trusted. `201` means committed to the store
 //!   before the answer; a replay gets `200` with `"status":"duplicate"`;
 //!   a bad submission gets a 4xx JSON body with the reason.
 //! * **readers** use the server-rendered **explorer**, in English and
@@ -25,7 +26,10 @@
 //!   `?format=csv` for CSV).
 //! * **staff** log in (`/login`; argon2id hashes, HttpOnly SameSite
 //!   session cookies, CSRF tokens on every form, throttled failures) and
-//!   administrators manage users (`/admin/users`). What needs an account
+//!   administrators manage users (`/admin/users`). Members document
+//!   incidents in the **registry** (`/registry/…`, module `registry_ui`:
+//!   every read through the registry's policy, reveals and exports audited)
+//!   and analysts make **reports** (`/reports`). What needs an account
 //!   is set by [`AccessPolicy`]: by default the explorer is public and
 //!   administration is not.
 //!
@@ -51,7 +55,11 @@
 //! | `GET /`, `/country/{cc}`, `/domain/{d}`, `/asn/{n}`, `/measurement/{id}` | explorer pages (`?lang=`, filters `asn`, `category`, `from`, `to` as `YYYY-MM-DD`) |
 //! | `GET /measurement/{id}/raw`, `/api/v1/measurements/{id}/raw` | raw JSON download |
 //! | `GET /api/v1/countries`, `/api/v1/countries/{cc}/{blocked,series,summary,networks}`, `/api/v1/domains/{d}`, `/api/v1/asns/{n}`, `/api/v1/measurements[/{id}]`, `/api/v1/events` | JSON (default) or CSV (`?format=csv`) |
+//! | `GET /api/v1/countries/{cc}/social[/series]`, `/api/v1/countries/{cc}/restricted`, `/api/v1/social/{id}/raw` | social-media panel data, JSON or CSV |
 //! | `POST /api/v1/submit` | collector |
+//! | `GET /registry/incidents[/{id}]`, `/registry/laws[/{id}]`, `/registry/recommendations`, evidence pages and forms | registry (see the `registry_ui` module for the full table) |
+//! | `/api/v1/registry/…`, `GET /api/v1/openapi.json` | registry JSON API and its OpenAPI document |
+//! | `GET,POST /reports` | reports for analysts and admins |
 //! | `GET,POST /login`, `POST /logout`, `GET,POST /admin/users`, `POST /admin/users/{id}` | accounts |
 //! | `GET /assets/style.css`, `/assets/fonts/NotoSansKhmer-Regular.ttf`, `/healthz` | assets |
 //!
