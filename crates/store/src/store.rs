@@ -260,7 +260,26 @@ impl Store {
             }
             unique.push(m);
         }
-        let rows = prepare_rows(&unique)?;
+        let mut rows = prepare_rows(&unique)?;
+        // Insert in the order of the (country, domain, network, time) index
+        // so each batch walks it once, front to back, instead of landing on
+        // a random leaf per row. The sort is stable, so rows of one pair
+        // with the same time keep their arrival order (and `seq` order,
+        // which blocked_now uses to break such ties).
+        rows.sort_by(|a, b| {
+            (
+                a.m.probe_cc.as_str(),
+                a.m.domain.as_deref(),
+                a.m.probe_asn,
+                a.start,
+            )
+                .cmp(&(
+                    b.m.probe_cc.as_str(),
+                    b.m.domain.as_deref(),
+                    b.m.probe_asn,
+                    b.start,
+                ))
+        });
         if rows.is_empty() {
             return Ok(InsertReport {
                 inserted: 0,

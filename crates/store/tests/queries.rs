@@ -900,8 +900,51 @@ async fn optimize_keeps_every_answer(h: &Harness) {
     assert_eq!(before.len(), 2);
 }
 
+/// Ingest inserts a batch in index order (country, domain, network, time);
+/// the answers must not depend on it: of two blocked measurements of one
+/// pair in the same second, the one that came later in the batch is "stored
+/// last" (even when its id sorts first), whatever else the batch holds.
+async fn batch_order_decides_ties_not_ids(h: &Harness) {
+    let b = |id: &str, domain: &str, when: &str, layer: &str| {
+        measurement(
+            id,
+            "KH",
+            100,
+            domain,
+            when,
+            verdict(Blocked, Some(layer), false),
+        )
+    };
+    let batch = vec![
+        b("t-late", "z.example", "2024-03-01 10:00", "http"),
+        b("x-2", "x.example", "2024-03-01 09:00", "dns"),
+        b("t-early", "a.example", "2024-03-01 08:00", "tcp"),
+        b("x-1", "x.example", "2024-03-01 09:00", "tls"),
+    ];
+    let report = h.store.insert_batch(&batch).await.unwrap();
+    assert_eq!(report.inserted, 4);
+    let got = h
+        .store
+        .blocked_now("KH", &Filters::default())
+        .await
+        .unwrap();
+    let x = got.iter().find(|s| s.domain == "x.example").unwrap();
+    assert_eq!(
+        (
+            x.last_measurement_id.as_str(),
+            x.layer.as_deref(),
+            x.measurements
+        ),
+        ("x-1", Some("tls"), 2),
+        "the later of the batch wins the tie"
+    );
+    let names: Vec<&str> = got.iter().map(|s| s.domain.as_str()).collect();
+    assert_eq!(names, ["a.example", "x.example", "z.example"]);
+}
+
 on_both_backends!(
     optimize_keeps_every_answer,
+    batch_order_decides_ties_not_ids,
     blocked_now_follows_the_latest_decisive_verdict,
     share_series_counts_each_day,
     country_summary_counts_sites_and_networks,
