@@ -196,8 +196,10 @@ fn measurements_wait_in_the_queue_while_the_collector_is_unreachable_and_arrive_
         ])
         .output()
         .expect("submit runs");
-    // The collector takes web_connectivity only: the telegram measurement is
-    // refused with a reason and set aside, the queue itself is empty.
+    // The collector takes web_connectivity and the social tests, but it
+    // judges them itself from their records: the example's telegram
+    // measurement has none (no queries, connects or requests), so it is
+    // refused with that reason and set aside; the queue itself is empty.
     let text = String::from_utf8_lossy(&online.stdout);
     assert!(
         text.starts_with("3 measurements uploaded, 1 refused by the collector, 0 still queued"),

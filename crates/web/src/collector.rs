@@ -57,6 +57,10 @@ pub const SUPPORTED_TESTS: [&str; 6] = [
     ACCOUNT_TEST_NAME,
 ];
 
+/// The rules version stored with every social verdict: `canary reanalyse`
+/// reports it, and it changes when `canary-social`'s judging does.
+pub const SOCIAL_RULES_VERSION: &str = social::RULES_VERSION;
+
 /// The scrubbed address.
 pub const SCRUBBED_IP: &str = "127.0.0.1";
 

@@ -8,6 +8,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use canary_ingest::{Outcome, Raw};
+use canary_store::social::{SocialVerdictRow, ACCOUNT_TEST_NAME};
 use canary_store::{NewMeasurement, Store};
 use serde_json::json;
 
@@ -233,11 +234,26 @@ pub fn reanalyse(args: ReanalyseArgs) -> anyhow::Result<ExitCode> {
     if let Some(bar) = &bar {
         bar.finish_and_clear();
     }
+    let social = reanalyse_social(&rt, &store)?;
     rt.block_on(store.close());
     if args.json {
         println!(
             "{}",
-            json!({"rules_version": canary_analysis::RULES_VERSION, "changed": changed, "unchanged": unchanged, "unreadable": unreadable, "verdicts": labels})
+            json!({
+                "rules_version": canary_analysis::RULES_VERSION,
+                "changed": changed,
+                "unchanged": unchanged,
+                "unreadable": unreadable,
+                "verdicts": labels,
+                "social": {
+                    "rules_version": canary_web::collector::SOCIAL_RULES_VERSION,
+                    "changed": social.changed,
+                    "unchanged": social.unchanged,
+                    "unreadable": social.unreadable,
+                    "changed_by_test": social.changed_by_test,
+                    "verdicts": social.labels,
+                },
+            })
         );
     } else {
         println!(
@@ -247,10 +263,112 @@ pub fn reanalyse(args: ReanalyseArgs) -> anyhow::Result<ExitCode> {
         for (label, n) in &labels {
             println!("  {n:>8}  {label}");
         }
+        let by_test = social
+            .changed_by_test
+            .iter()
+            .map(|(t, n)| format!("{t} {n}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        println!(
+            "social measurements re-judged with rules {}: {} verdicts changed{}, {} unchanged, {} unreadable",
+            canary_web::collector::SOCIAL_RULES_VERSION,
+            social.changed,
+            if by_test.is_empty() {
+                String::new()
+            } else {
+                format!(" ({by_test})")
+            },
+            social.unchanged,
+            social.unreadable
+        );
+        for (label, n) in &social.labels {
+            println!("  {n:>8}  {label}");
+        }
     }
-    Ok(if unreadable > 0 {
+    Ok(if unreadable + social.unreadable > 0 {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// What re-judging the stored social measurements did.
+#[derive(Default)]
+struct SocialTally {
+    changed: u64,
+    unchanged: u64,
+    unreadable: u64,
+    /// Changed verdicts per test name.
+    changed_by_test: BTreeMap<String, u64>,
+    /// Every new verdict per `test service outcome [layer kind]`.
+    labels: BTreeMap<String, u64>,
+}
+
+/// Re-judges every stored social measurement (`facebook_messenger`,
+/// `whatsapp`, `telegram`, `signal`, `canary_account_check`) from its raw
+/// JSON with the server's current rules, [`BATCH`] at a time. A
+/// measurement that no longer passes the collector's checks keeps its
+/// verdict and is counted unreadable, with the reason on stderr.
+fn reanalyse_social(rt: &tokio::runtime::Runtime, store: &Store) -> anyhow::Result<SocialTally> {
+    let bar = spinner("social measurements re-judged");
+    let mut tally = SocialTally::default();
+    let mut after: Option<String> = None;
+    loop {
+        let rows = rt
+            .block_on(store.social_raw_batch(after.as_deref(), BATCH as u32))
+            .context("reading social measurements from the database")?;
+        let Some(last) = rows.last() else { break };
+        after = Some(last.id.clone());
+        // Grouped by test, one replacement per test, so that the changes
+        // are counted per test name.
+        let mut by_test: BTreeMap<String, Vec<(String, SocialVerdictRow)>> = BTreeMap::new();
+        for row in &rows {
+            match canary_web::collector::social_verdict(&row.raw_json) {
+                Ok(v) => {
+                    let test = if v.account.is_some() {
+                        ACCOUNT_TEST_NAME.to_string()
+                    } else {
+                        v.service.clone()
+                    };
+                    let label = [
+                        Some(test.clone()),
+                        v.account.as_ref().map(|a| a.platform.clone()),
+                        Some(v.outcome.as_str().to_string()),
+                        v.layer.clone(),
+                        v.kind.clone(),
+                    ]
+                    .into_iter()
+                    .flatten()
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                    *tally.labels.entry(label).or_default() += 1;
+                    by_test.entry(test).or_default().push((row.id.clone(), v));
+                }
+                Err(refusal) => {
+                    tally.unreadable += 1;
+                    eprintln!(
+                        "canary: stored social measurement {}: {}",
+                        row.id, refusal.reason
+                    );
+                }
+            }
+        }
+        for (test, verdicts) in &by_test {
+            let report = rt
+                .block_on(store.replace_social_verdicts(verdicts))
+                .context("writing social verdicts")?;
+            tally.changed += report.changed;
+            tally.unchanged += report.unchanged;
+            if report.changed > 0 {
+                *tally.changed_by_test.entry(test.clone()).or_default() += report.changed;
+            }
+        }
+        if let Some(bar) = &bar {
+            bar.inc(rows.len() as u64);
+        }
+    }
+    if let Some(bar) = &bar {
+        bar.finish_and_clear();
+    }
+    Ok(tally)
 }
