@@ -491,15 +491,13 @@ pub(crate) async fn create_act(
         description: input.description,
         extension: None,
     };
-    data::create_act(s, &inc, &act, &rows).await?;
-    audit_one(
-        s,
-        who,
-        AuditAction::Create,
-        &id,
-        format!("entity=act incident={}", inc.meta.id),
-    )
-    .await?;
+    let details = format!("entity=act incident={}", inc.meta.id);
+    let audit = data::ActAudit {
+        actor: who.p.user_id().unwrap_or("anonymous"),
+        action: AuditAction::Create,
+        details: &details,
+    };
+    data::create_act(s, &inc, &act, &rows, audit).await?;
     Ok((act, rows))
 }
 
@@ -510,6 +508,14 @@ fn check_counts(input: &ActInput) -> Result<(), Fail> {
         return Err(Fail::bad(format!(
             "invocations, involvements: at most {MAX_INVOCATION_ROWS} each"
         )));
+    }
+    for note in input
+        .invocations
+        .iter()
+        .filter_map(|i| i.note.as_deref())
+        .chain(input.involvements.iter().filter_map(|i| i.note.as_deref()))
+    {
+        check_text("note", note, MAX_TEXT)?;
     }
     Ok(())
 }
@@ -1000,15 +1006,13 @@ pub(crate) async fn update_act(
         ..old
     };
     let before = ActRows::stored(&ds, act_id);
-    data::update_act(s, &inc, &act, &before, &rows).await?;
-    audit_one(
-        s,
-        who,
-        AuditAction::Edit,
-        act_id,
-        format!("entity=act incident={}", inc.meta.id),
-    )
-    .await?;
+    let details = format!("entity=act incident={}", inc.meta.id);
+    let audit = data::ActAudit {
+        actor: who.p.user_id().unwrap_or("anonymous"),
+        action: AuditAction::Edit,
+        details: &details,
+    };
+    data::update_act(s, &inc, &act, &before, &rows, audit).await?;
     Ok((act, rows))
 }
 
