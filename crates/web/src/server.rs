@@ -1046,7 +1046,8 @@ async fn measurement_page(
         ctx.require(s.cfg.access.explorer)?;
         let id = parse_id(&id)?;
         let Some(m) = s.cfg.store.measurement(id).await? else {
-            return Err(Fail::not_found());
+            // Not web connectivity: perhaps a social measurement.
+            return crate::social_ui::measurement_page(&s, &ctx, id).await;
         };
         let history = s.cfg.store.verdict_history(id).await?;
         let raw: serde_json::Value = serde_json::from_str(&m.raw_json).unwrap_or_default();
@@ -1077,7 +1078,7 @@ async fn measurement_raw(
     ctx.require(s.cfg.access.raw)?;
     let id = parse_id(&id)?;
     let Some(m) = s.cfg.store.measurement(id).await? else {
-        return Err(Fail::not_found());
+        return crate::social_ui::raw_download(&s.cfg.store, id).await;
     };
     // `id` is restricted to [A-Za-z0-9_.:-]: safe inside the quoted filename.
     let disposition = format!("attachment; filename=\"{}.json\"", id.replace(':', "_"));
@@ -1565,7 +1566,7 @@ async fn api_measurement(
     let id = parse_id(&id)?;
     let format = format_of(&ctx)?;
     let Some(m) = s.cfg.store.measurement(id).await? else {
-        return Err(Fail::not_found());
+        return crate::social_ui::api_measurement(&s, format, id).await;
     };
     table(
         format,

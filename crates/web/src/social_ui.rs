@@ -35,7 +35,9 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
-use canary_store::social::{RestrictedPage, ServiceDay, ServiceState, SERVICE_TESTS};
+use canary_store::social::{
+    RestrictedPage, ServiceDay, ServiceState, SocialVerdictRow, SERVICE_TESTS,
+};
 use canary_store::{Filters, Store};
 use minijinja::Value;
 use serde::Serialize;
@@ -45,10 +47,16 @@ use crate::i18n::Lang;
 use crate::server::{format_of, parse_country, parse_id, table, Ctx, Fail, FilterForm, Shared};
 
 /// This area's templates, by name.
-pub(crate) const TEMPLATES: &[(&str, &str)] = &[(
-    "social_panel.html",
-    include_str!("../templates/social_panel.html"),
-)];
+pub(crate) const TEMPLATES: &[(&str, &str)] = &[
+    (
+        "social_panel.html",
+        include_str!("../templates/social_panel.html"),
+    ),
+    (
+        "social_measurement.html",
+        include_str!("../templates/social_measurement.html"),
+    ),
+];
 
 /// This area's routes (each sets its own body limit).
 pub(crate) fn routes() -> Router<Shared> {
@@ -267,7 +275,14 @@ async fn api_raw(
 ) -> Result<Response, Fail> {
     ctx.require(s.cfg.access.raw)?;
     let id = parse_id(&id)?;
-    let Some(m) = s.cfg.store.social_measurement(id).await? else {
+    raw_download(&s.cfg.store, id).await
+}
+
+/// A social measurement's raw JSON as a download (also served at
+/// `/measurement/{id}/raw`); 404 when `id` is not a social measurement.
+/// The caller checks access and the id's syntax.
+pub(crate) async fn raw_download(store: &Store, id: &str) -> Result<Response, Fail> {
+    let Some(m) = store.social_measurement(id).await? else {
         return Err(Fail::not_found());
     };
     let name = id.replace([':', '"', '\\', '/'], "_");
@@ -365,5 +380,153 @@ mod tests {
             366,
             "365 grey ticks and the last day"
         );
+    }
+}
+
+// ------------------------------------------------------- one measurement
+
+/// One social measurement as `/measurement/{id}` and
+/// `/api/v1/measurements/{id}` show it: its head (from the stored raw
+/// JSON) and the verdict of the server's current rules
+/// ([`crate::collector::social_verdict`], the function the collector
+/// judged it with on arrival and `canary reanalyse` re-judges it with).
+#[derive(Debug, Serialize)]
+pub(crate) struct SocialMeasurementView {
+    id: String,
+    test_name: String,
+    /// The messaging test, or the platform of an account check.
+    service: Option<String>,
+    probe_cc: String,
+    probe_asn: u32,
+    probe_network_name: Option<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    measurement_start_time: time::OffsetDateTime,
+    software_name: Option<String>,
+    software_version: Option<String>,
+    report_id: Option<String>,
+    /// The page's URL (account checks).
+    input: Option<String>,
+    /// The verdict; `None` when the stored measurement no longer passes
+    /// the collector's checks (then `verdict_error` says why).
+    verdict: Option<SocialVerdictRow>,
+    verdict_error: Option<String>,
+    /// Where the raw JSON is downloaded.
+    raw_url: String,
+}
+
+/// The flat CSV row of [`SocialMeasurementView`].
+#[derive(Debug, Serialize)]
+struct SocialMeasurementRow<'a> {
+    id: &'a str,
+    test_name: &'a str,
+    service: Option<&'a str>,
+    probe_cc: &'a str,
+    probe_asn: u32,
+    probe_network_name: Option<&'a str>,
+    measurement_start_time: String,
+    outcome: Option<&'a str>,
+    layer: Option<&'a str>,
+    kind: Option<&'a str>,
+    account_status: Option<&'a str>,
+    ooni_blocked: Option<bool>,
+    explanation: Option<&'a str>,
+    rules_version: Option<&'a str>,
+}
+
+/// Reads a social measurement and judges it; `None` when `id` is not one.
+async fn social_view(
+    store: &Store,
+    id: &str,
+) -> Result<Option<(SocialMeasurementView, serde_json::Value)>, Fail> {
+    let Some(m) = store.social_measurement(id).await? else {
+        return Ok(None);
+    };
+    let raw: serde_json::Value = serde_json::from_str(&m.raw_json).unwrap_or_default();
+    let text = |k: &str| raw.get(k).and_then(serde_json::Value::as_str).map(str::to_owned);
+    let (verdict, verdict_error) = match crate::collector::social_verdict(m.raw_json.as_bytes()) {
+        Ok(v) => (Some(v), None),
+        Err(refusal) => (None, Some(refusal.reason)),
+    };
+    let view = SocialMeasurementView {
+        service: verdict.as_ref().map(|v| v.service.clone()),
+        raw_url: format!("/measurement/{}/raw", m.id),
+        probe_network_name: text("probe_network_name"),
+        software_name: text("software_name"),
+        software_version: text("software_version"),
+        report_id: text("report_id"),
+        input: text("input"),
+        id: m.id,
+        test_name: m.test_name,
+        probe_cc: m.probe_cc,
+        probe_asn: m.probe_asn,
+        measurement_start_time: m.measurement_start_time,
+        verdict,
+        verdict_error,
+    };
+    Ok(Some((view, raw)))
+}
+
+/// `/measurement/{id}` for a social measurement (the caller checked
+/// access, the id's syntax, and that it is no web-connectivity one).
+pub(crate) async fn measurement_page(s: &Shared, ctx: &Ctx, id: &str) -> Result<Response, Fail> {
+    let Some((view, raw)) = social_view(&s.cfg.store, id).await? else {
+        return Err(Fail::not_found());
+    };
+    let raw_pretty = serde_json::to_string_pretty(&raw).unwrap_or_default();
+    let ooni_keys: Vec<(String, String)> = view
+        .verdict
+        .iter()
+        .flat_map(|v| v.ooni_keys.iter())
+        .map(|(k, v)| (k.clone(), v.to_string()))
+        .collect();
+    ctx.render(
+        "social_measurement.html",
+        minijinja::context! {
+            m => Value::from_serialize(&view),
+            ooni_keys => Value::from_serialize(&ooni_keys),
+            raw_pretty => raw_pretty,
+        },
+    )
+}
+
+/// `/api/v1/measurements/{id}` for a social measurement: JSON (a list of
+/// one [`SocialMeasurementView`], like web connectivity's) or a flat CSV
+/// row.
+pub(crate) async fn api_measurement(
+    s: &Shared,
+    format: crate::server::Format,
+    id: &str,
+) -> Result<Response, Fail> {
+    let Some((view, _)) = social_view(&s.cfg.store, id).await? else {
+        return Err(Fail::not_found());
+    };
+    let name = format!("measurement-{}", id.replace(':', "_"));
+    match format {
+        crate::server::Format::Json => table(format, &name, &[view]),
+        crate::server::Format::Csv => {
+            let v = view.verdict.as_ref();
+            let row = SocialMeasurementRow {
+                id: &view.id,
+                test_name: &view.test_name,
+                service: view.service.as_deref(),
+                probe_cc: &view.probe_cc,
+                probe_asn: view.probe_asn,
+                probe_network_name: view.probe_network_name.as_deref(),
+                measurement_start_time: view
+                    .measurement_start_time
+                    .format(&time::format_description::well_known::Rfc3339)
+                    .unwrap_or_default(),
+                outcome: v.map(|v| v.outcome.as_str()),
+                layer: v.and_then(|v| v.layer.as_deref()),
+                kind: v.and_then(|v| v.kind.as_deref()),
+                account_status: v
+                    .and_then(|v| v.account.as_ref())
+                    .map(|a| a.status.as_str()),
+                ooni_blocked: v.and_then(|v| v.ooni_blocked),
+                explanation: v.map(|v| v.explanation.as_str()),
+                rules_version: v.map(|v| v.rules_version.as_str()),
+            };
+            table(format, &name, &[row])
+        }
     }
 }
