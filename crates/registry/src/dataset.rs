@@ -6,13 +6,13 @@ use std::collections::{BTreeSet, HashSet};
 
 use serde::{Deserialize, Serialize};
 
-use crate::chain::{verify_custody, ChainError, CustodyEvent};
+use crate::chain::{verify_custody, ChainError, ChainHead, CustodyEvent};
 use crate::crypto::{open_record, seal_record, KeyRing};
 use crate::entities::*;
 use crate::error::Error;
 use crate::files::check_sha256;
 use crate::meta::{check_id, RecordMeta};
-use crate::policy::{can_read, redact, Principal};
+use crate::policy::{can_read, can_read_custody, redact, redact_acquisition, Principal};
 
 /// Format tag of a serialized dataset.
 pub const FORMAT: &str = "canary-registry/1";
@@ -50,8 +50,15 @@ pub struct Dataset {
     pub invocations: Vec<ProvisionInvocation>,
     /// Evidence items.
     pub evidence: Vec<EvidenceItem>,
-    /// Custody events of evidence items (chains, in order per item).
+    /// Custody events of evidence items (chains, in order per item). Only
+    /// in the owning organisation's view (see [`crate::policy`]).
     pub custody: Vec<CustodyEvent>,
+    /// The custody chains' heads (item id, last sequence number, last
+    /// hash) of evidence items whose events the reader may not see: what
+    /// an outsider gets instead of the events, to check integrity. Empty
+    /// (and left out of JSON) in a full dataset.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub custody_heads: Vec<ChainHead>,
     /// UN recommendations.
     pub recommendations: Vec<Recommendation>,
     /// Benchmarks.
@@ -77,6 +84,7 @@ impl Default for Dataset {
             invocations: Vec::new(),
             evidence: Vec::new(),
             custody: Vec::new(),
+            custody_heads: Vec::new(),
             recommendations: Vec::new(),
             benchmarks: Vec::new(),
             assessments: Vec::new(),
@@ -314,9 +322,28 @@ impl Dataset {
         for c in &self.custody {
             need(&evidence, &c.item, "custody event");
         }
+        for h in &self.custody_heads {
+            need(&evidence, &h.chain, "custody head");
+        }
         for a in &self.assessments {
             need(&targets, &a.target_id, &a.id);
             need(&orgs, &a.assessed_by, &a.id);
+        }
+        let mut headed: HashSet<&str> = HashSet::new();
+        for h in &self.custody_heads {
+            if !headed.insert(h.chain.as_str()) {
+                problems.push(format!("{}: more than one custody head", h.chain));
+            }
+            let events: Vec<&CustodyEvent> =
+                self.custody.iter().filter(|c| c.item == h.chain).collect();
+            if let Some(last) = events.last() {
+                if last.seq != h.seq || last.entry_hash != h.entry_hash {
+                    problems.push(format!(
+                        "{}: custody head disagrees with the chain's last event",
+                        h.chain
+                    ));
+                }
+            }
         }
         for e in &self.evidence {
             if let Err(err) = check_sha256(&e.sha256) {
@@ -421,13 +448,46 @@ impl Dataset {
             .filter(|i| acts.contains(&i.act_id) && provisions.contains(&i.provision_id))
             .cloned()
             .collect();
+        // Custody (see `policy`): the owners get the events; everyone else
+        // the item with its acquisition blanked and the chain's head.
         let evidence: HashSet<String> = out.evidence.iter().map(|r| r.meta.id.clone()).collect();
+        let mut custody_readable: HashSet<String> = HashSet::new();
+        for e in &mut out.evidence {
+            if can_read_custody(p, &e.meta) {
+                custody_readable.insert(e.meta.id.clone());
+            } else {
+                redact_acquisition(e);
+            }
+        }
         out.custody = self
             .custody
             .iter()
-            .filter(|c| evidence.contains(&c.item))
+            .filter(|c| custody_readable.contains(&c.item))
             .cloned()
             .collect();
+        let mut chains: std::collections::BTreeMap<&str, Vec<&CustodyEvent>> =
+            std::collections::BTreeMap::new();
+        for c in &self.custody {
+            if evidence.contains(&c.item) && !custody_readable.contains(&c.item) {
+                chains.entry(c.item.as_str()).or_default().push(c);
+            }
+        }
+        let mut heads: Vec<ChainHead> = chains
+            .values()
+            .filter_map(|events| events.last())
+            .map(|e| ChainHead {
+                chain: e.item.clone(),
+                seq: e.seq,
+                entry_hash: e.entry_hash.clone(),
+            })
+            .collect();
+        // Heads already in `self` (a view of a view) for items still visible.
+        for h in &self.custody_heads {
+            if evidence.contains(&h.chain) && !heads.iter().any(|o| o.chain == h.chain) {
+                heads.push(h.clone());
+            }
+        }
+        out.custody_heads = heads;
         let targets: HashSet<String> = out
             .recommendations
             .iter()

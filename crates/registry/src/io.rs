@@ -10,7 +10,9 @@
 //! [`export`] is the only way a principal gets data out: it builds the
 //! principal's [`Dataset::view_for`] (so only readable records, redacted)
 //! and appends an `export` entry to the audit log with the SHA-256 of what
-//! was produced.
+//! was produced. Outside an evidence item's organisation that view has no
+//! custody events and blanked acquisition details, only the chains' heads
+//! (`custody_heads.csv`); see [`crate::policy`].
 
 use std::collections::BTreeMap;
 
@@ -184,8 +186,8 @@ macro_rules! tables {
 }
 
 tables!(m: organisations, incidents, incident_links, acts, involvements, actors, sources,
-    citations, laws, provisions, invocations, evidence, custody, recommendations, benchmarks,
-    assessments);
+    citations, laws, provisions, invocations, evidence, custody, custody_heads, recommendations,
+    benchmarks, assessments);
 
 /// Export format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -13,6 +13,28 @@
 //! ¹ analysts edit drafts and records in review; verified and published
 //! records are edited by admins. Nobody outside an organisation ever reads
 //! its private records or any of its sensitive fields, published or not.
+//!
+//! ## Custody is the owning organisation's
+//!
+//! Who collected a piece of evidence, where from, and who handled it since
+//! says who is documenting what: for the documenters that is itself
+//! sensitive (see the threat model). So an evidence item's custody chain
+//! (every event's actor and details) and its acquisition details
+//! (`acquired_by`, `acquired_from`) are read only inside the owning
+//! organisation, whatever the role ([`can_read_custody`]). Everyone else
+//! who may read the item gets it through [`redact_acquisition`] and, in
+//! place of the events, the chain's [`crate::chain::ChainHead`] (its last
+//! sequence number, so its length, and its last hash) in
+//! `Dataset::custody_heads`: with the item's SHA-256 that is what they need
+//! to check integrity (the file is the one described; the chain the owner
+//! shows later is the one anchored now) without learning who handled it.
+//!
+//! [`crate::Dataset::view_for`] applies this, so pages, the API and exports
+//! all follow. The owner's own view and export keep every event: that is
+//! what `Dataset::validate` and the export → import round trip need to
+//! re-verify each chain from its first event (a head alone cannot be
+//! re-verified, only compared). An outsider's view still validates (each
+//! head must name a visible evidence item) but carries no chain to import.
 
 use serde::{Deserialize, Serialize};
 
@@ -101,6 +123,22 @@ pub fn can_manage(p: &Principal, meta: &RecordMeta) -> bool {
 /// May `p` read the record's sensitive fields (identities, contacts, exact places)?
 pub fn can_read_sensitive(p: &Principal, meta: &RecordMeta) -> bool {
     matches!(p.role_in(&meta.org), Some(Role::Analyst | Role::Admin))
+}
+
+/// May `p` read an evidence item's custody chain and acquisition details
+/// (who collected it, where from, who handled it)? Only members of the
+/// owning organisation, any role (see the module docs).
+pub fn can_read_custody(p: &Principal, meta: &RecordMeta) -> bool {
+    p.role_in(&meta.org).is_some()
+}
+
+/// Blanks what an evidence item says about its collection for readers
+/// who may not see its custody ([`can_read_custody`]): `acquired_by`
+/// becomes [`REDACTED_USER`] and `acquired_from` `None`. The SHA-256,
+/// size, media type, kind, time and method stay (integrity and context).
+pub fn redact_acquisition(item: &mut crate::entities::EvidenceItem) {
+    item.acquired_by = REDACTED_USER.into();
+    item.acquired_from = None;
 }
 
 /// May `p` create records owned by `org`?

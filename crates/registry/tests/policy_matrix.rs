@@ -198,3 +198,153 @@ proptest! {
         prop_assert!(!can_write(&p, &m) || can_read(&p, &m));
     }
 }
+
+/// Custody belongs to the owning organisation: every principal, through
+/// `view_for` and both export formats. Owners (any role) keep the events and
+/// acquisition details; everyone else who may read the item gets its
+/// SHA-256 and the chain's head, and no event, actor, detail or source.
+#[test]
+fn custody_matrix_owners_keep_the_chain_everyone_else_gets_its_head() {
+    let ds = dataset();
+    let item = ds.evidence[0].clone(); // coalition, owned by ORG_A
+    let chain: Vec<&CustodyEvent> = ds
+        .custody
+        .iter()
+        .filter(|c| c.item == item.meta.id)
+        .collect();
+    let last = *chain.last().unwrap();
+    let markers = [
+        "u_org_a_analyst",
+        "u_org_a_admin",
+        "example.invalid/post",
+        "sha256=…",
+    ];
+    for who in everyone() {
+        let p = principal(who);
+        let view = ds.view_for(&p);
+        let seen = view.evidence.iter().find(|e| e.meta.id == item.meta.id);
+        // (visible, owner)
+        let (visible, owner) = match who {
+            Who::Anonymous => (false, false),
+            Who::Other(_) => (true, false),
+            Who::Own(_) => (true, true),
+        };
+        assert_eq!(seen.is_some(), visible, "{who:?}");
+        assert_eq!(policy::can_read_custody(&p, &item.meta), owner, "{who:?}");
+        if let Some(seen) = seen {
+            assert_eq!(seen.sha256, item.sha256, "{who:?}: the hash is kept");
+            if owner {
+                assert_eq!(seen.acquired_by, item.acquired_by, "{who:?}");
+                assert_eq!(seen.acquired_from, item.acquired_from, "{who:?}");
+                assert_eq!(view.custody.len(), chain.len(), "{who:?}");
+                assert!(view.custody_heads.is_empty(), "{who:?}");
+            } else {
+                assert_eq!(seen.acquired_by, policy::REDACTED_USER, "{who:?}");
+                assert_eq!(seen.acquired_from, None, "{who:?}");
+                assert!(view.custody.is_empty(), "{who:?}: no custody event");
+                assert_eq!(
+                    view.custody_heads,
+                    [ChainHead {
+                        chain: item.meta.id.clone(),
+                        seq: last.seq,
+                        entry_hash: last.entry_hash.clone(),
+                    }],
+                    "{who:?}: the chain's head instead"
+                );
+            }
+        } else {
+            assert!(
+                view.custody.is_empty() && view.custody_heads.is_empty(),
+                "{who:?}"
+            );
+        }
+        // Every way out follows the view.
+        let mut log = AuditLog::new();
+        for format in [ExportFormat::Json, ExportFormat::Csv] {
+            let out = export(&ds, &p, format, T0, &mut log).unwrap();
+            let text: String = out.files.values().cloned().collect();
+            for m in markers {
+                assert_eq!(text.contains(m), owner, "{who:?} {format:?}: {m}");
+            }
+        }
+        // The view validates either way (heads name visible items).
+        view.validate().unwrap();
+    }
+}
+
+#[test]
+fn validate_checks_custody_heads() {
+    let ds = dataset();
+    let last = ds.custody.last().unwrap().clone();
+    let head = |chain: &str, seq: u64, hash: &str| ChainHead {
+        chain: chain.into(),
+        seq,
+        entry_hash: hash.into(),
+    };
+    // (case, heads, problem expected in the message or None when valid)
+    let cases: Vec<(&str, Vec<ChainHead>, Option<&str>)> = vec![
+        ("no heads", vec![], None),
+        (
+            "a head agreeing with the chain",
+            vec![head(&last.item, last.seq, &last.entry_hash)],
+            None,
+        ),
+        (
+            "a head of an unknown item",
+            vec![head("ev_unknown", 0, &last.entry_hash)],
+            Some("ev_unknown"),
+        ),
+        (
+            "a head shorter than the chain",
+            vec![head(&last.item, last.seq - 1, &last.entry_hash)],
+            Some("disagrees"),
+        ),
+        (
+            "a head with another hash",
+            vec![head(&last.item, last.seq, &"0".repeat(64))],
+            Some("disagrees"),
+        ),
+        (
+            "two heads for one item",
+            vec![
+                head(&last.item, last.seq, &last.entry_hash),
+                head(&last.item, last.seq, &last.entry_hash),
+            ],
+            Some("more than one custody head"),
+        ),
+    ];
+    for (case, heads, problem) in cases {
+        let mut d = ds.clone();
+        d.custody_heads = heads;
+        match (d.validate(), problem) {
+            (Ok(()), None) => {}
+            (Err(e), Some(p)) => assert!(e.to_string().contains(p), "{case}: {e}"),
+            (got, want) => panic!("{case}: got {got:?}, wanted {want:?}"),
+        }
+    }
+}
+
+#[test]
+fn an_outsiders_export_reads_back_without_custody_and_the_owners_round_trips() {
+    let ds = dataset();
+    let mut log = AuditLog::new();
+    for (who, owner) in [
+        (Who::Own(Role::Viewer), true),
+        (Who::Other(Role::Admin), false),
+    ] {
+        let p = principal(who);
+        for format in [ExportFormat::Json, ExportFormat::Csv] {
+            let out = export(&ds, &p, format, T0, &mut log).unwrap();
+            let back = match format {
+                ExportFormat::Json => io::from_json(&out.files["dataset.json"]).unwrap(),
+                ExportFormat::Csv => io::from_csv(&out.files).unwrap(),
+            };
+            assert_eq!(back, ds.view_for(&p), "{who:?} {format:?}");
+            assert_eq!(back.custody.is_empty(), !owner, "{who:?} {format:?}");
+            assert_eq!(back.custody_heads.is_empty(), owner, "{who:?} {format:?}");
+            if owner {
+                back.verify_custody().unwrap();
+            }
+        }
+    }
+}
