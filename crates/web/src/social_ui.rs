@@ -442,7 +442,11 @@ async fn social_view(
         return Ok(None);
     };
     let raw: serde_json::Value = serde_json::from_str(&m.raw_json).unwrap_or_default();
-    let text = |k: &str| raw.get(k).and_then(serde_json::Value::as_str).map(str::to_owned);
+    let text = |k: &str| {
+        raw.get(k)
+            .and_then(serde_json::Value::as_str)
+            .map(str::to_owned)
+    };
     let (verdict, verdict_error) = match crate::collector::social_verdict(m.raw_json.as_bytes()) {
         Ok(v) => (Some(v), None),
         Err(refusal) => (None, Some(refusal.reason)),

@@ -628,3 +628,206 @@ async fn stored_social_measurements_rejudge_to_the_same_verdicts() {
     let refusal = canary_web::collector::social_verdict(&web).unwrap_err();
     assert_eq!(refusal.error, "unsupported_test");
 }
+
+/// The HTML of `path`, with minijinja's escaped '/' undone.
+async fn page(c: &mut Client, path: &str) -> String {
+    let r = c.get(path).await;
+    assert_eq!(r.status, StatusCode::OK, "{path}: {}", r.body);
+    r.body.replace("&#x2f;", "/")
+}
+
+#[tokio::test]
+async fn a_social_measurement_has_its_own_page_in_english_and_khmer() {
+    let server = start(false).await;
+    let mut c = Client::new(&server);
+    for m in [
+        facebook("fb-page", 64510, "2026-11-28 08:00:00"),
+        platform_restricted("ac-platform", 64510, "2026-11-28 09:00:00"),
+        network_blocked("ac-network", 64511, "2026-11-28 10:00:00"),
+    ] {
+        assert_eq!(submit(&mut c, &m).await.0, StatusCode::CREATED);
+    }
+    // What each page must show, in English then in Khmer.
+    let cases: [(&str, &str, &[&str]); 6] = [
+        (
+            "messaging test: per endpoint, OONI's keys",
+            "/measurement/fb-page?lang=en",
+            &[
+                "<code>facebook_messenger</code>",
+                "Facebook Messenger",
+                "AS64510",
+                "Test ISP 64510",
+                "2026-11-28",
+                "Each endpoint measured",
+                "<tr class=\"endpoint blocked\"><td><code>b_api</code>",
+                "<tr class=\"endpoint ok\"><td><code>edge</code>",
+                "TCP connection",
+                "The connection was silently dropped",
+                "generic_timeout_error",
+                "OONI&#x27;s keys (recomputed)",
+                "<code>facebook_tcp_blocking</code></td><td><code>true</code>",
+                "say blocked",
+                "canary-social/1",
+                "href=\"/measurement/fb-page/raw\"",
+            ],
+        ),
+        (
+            "account check restricted by the platform: both views and the fingerprint",
+            "/measurement/ac-platform?lang=en",
+            &[
+                "<code>canary_account_check</code>",
+                "<code>https://t.me/s/freepress</code>",
+                "Free Press (NEWS)",
+                "<span class=\"badge platform\">Platform restriction</span>",
+                "not the ISP",
+                "<code>telegram.local_laws</code>",
+                "What each side saw",
+                "<td>Telegram: Contact @freepress</td><td>Free Press</td>",
+                "<td>200</td><td>200</td>",
+                "<code>account_status</code></td><td><code>&quot;platform_restricted&quot;</code>",
+            ],
+        ),
+        (
+            "account check blocked by the network: the layer and kind, no fingerprint",
+            "/measurement/ac-network?lang=en",
+            &[
+                "<span class=\"badge network\">Network blocking</span>",
+                "the network (the ISP) blocked it",
+                "TLS handshake",
+                "The connection was reset",
+                "connection_reset",
+                "AS64511",
+            ],
+        ),
+        (
+            "messaging test in Khmer",
+            "/measurement/fb-page?lang=km",
+            &[
+                "ចំណុចតភ្ជាប់នីមួយៗដែលបានវាស់",
+                "គន្លឹះរបស់ OONI (គណនាឡើងវិញ)",
+                "និយាយថាត្រូវបានបិទ",
+                "<code>b_api</code>",
+            ],
+        ),
+        (
+            "platform restriction in Khmer",
+            "/measurement/ac-platform?lang=km",
+            &[
+                "ការរឹតបន្តឹងដោយវេទិកា",
+                "អ្វីដែលភាគីនីមួយៗបានឃើញ",
+                "<code>telegram.local_laws</code>",
+            ],
+        ),
+        (
+            "network blocking in Khmer",
+            "/measurement/ac-network?lang=km",
+            &["ការបិទដោយបណ្ដាញ", "បណ្ដាញ (ក្រុមហ៊ុនផ្ដល់អ៊ីនធឺណិត) បានបិទវា"],
+        ),
+    ];
+    for (name, path, wants) in cases {
+        let html = page(&mut c, path).await;
+        for want in wants {
+            assert!(html.contains(want), "{name}: {path} lacks {want:?}");
+        }
+    }
+    // The English strings are not left in the Khmer page.
+    let km = page(&mut c, "/measurement/ac-platform?lang=km").await;
+    assert!(!km.contains("What each side saw"), "translated");
+
+    // The raw JSON downloads from the page's link, as stored.
+    let raw = c.get("/measurement/fb-page/raw").await;
+    assert_eq!(raw.status, StatusCode::OK);
+    assert!(raw.headers["content-disposition"]
+        .to_str()
+        .unwrap()
+        .contains("fb-page.json"));
+    let v: Value = serde_json::from_str(&raw.body).unwrap();
+    assert_eq!(
+        v["test_keys"]["facebook_tcp_blocking"], false,
+        "as submitted"
+    );
+
+    // Unknown ids are still 404 on every route.
+    for path in [
+        "/measurement/nope",
+        "/measurement/nope/raw",
+        "/api/v1/measurements/nope",
+    ] {
+        assert_eq!(c.get(path).await.status, StatusCode::NOT_FOUND, "{path}");
+    }
+}
+
+#[tokio::test]
+async fn the_measurement_api_gives_a_social_measurements_verdict_as_json_and_csv() {
+    let server = start(false).await;
+    let mut c = Client::new(&server);
+    for m in [
+        facebook("fb-api", 64510, "2026-11-28 08:00:00"),
+        platform_restricted("ac-api", 64510, "2026-11-28 09:00:00"),
+    ] {
+        assert_eq!(submit(&mut c, &m).await.0, StatusCode::CREATED);
+    }
+    let fb = get_json(&mut c, "/api/v1/measurements/fb-api").await;
+    let fb = &fb[0];
+    assert_eq!(fb["test_name"], "facebook_messenger");
+    assert_eq!(fb["service"], "facebook_messenger");
+    assert_eq!(
+        (&fb["probe_cc"], &fb["probe_asn"]),
+        (&json!("KH"), &json!(64510))
+    );
+    assert_eq!(fb["probe_network_name"], "Test ISP 64510");
+    assert_eq!(fb["measurement_start_time"], "2026-11-28T08:00:00Z");
+    assert_eq!(fb["raw_url"], "/measurement/fb-api/raw");
+    let v = &fb["verdict"];
+    assert_eq!(
+        (&v["outcome"], &v["layer"], &v["kind"]),
+        (&json!("blocked"), &json!("tcp"), &json!("blackhole")),
+        "{v}"
+    );
+    assert_eq!(v["ooni_keys"]["facebook_tcp_blocking"], true);
+    let b_api = v["endpoints"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["endpoint"] == "b_api")
+        .cloned()
+        .unwrap_or(Value::Null);
+    assert_eq!(b_api["failure"], "generic_timeout_error", "{v}");
+
+    let ac = get_json(&mut c, "/api/v1/measurements/ac-api").await;
+    let a = &ac[0]["verdict"]["account"];
+    assert_eq!(a["status"], "platform_restricted", "{ac}");
+    assert_eq!(a["fingerprint"], "telegram.local_laws");
+    assert_eq!(a["probe"]["title"], "Telegram: Contact @freepress");
+    assert_eq!(a["control"]["title"], "Free Press");
+    assert_eq!(ac[0]["service"], "telegram");
+
+    let csv = c.get("/api/v1/measurements/ac-api?format=csv").await;
+    assert_eq!(csv.status, StatusCode::OK);
+    let mut lines = csv.body.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let row = lines.next().unwrap();
+    assert!(header.contains(&"account_status"), "{header:?}");
+    assert!(row.contains("platform_restricted"), "{row}");
+    assert_eq!(lines.count(), 0, "one row");
+}
+
+#[tokio::test]
+async fn the_social_panel_links_each_row_to_its_measurement_page() {
+    let server = start(false).await;
+    let mut c = Client::new(&server);
+    for m in [
+        facebook("fb-link", 64510, "2026-11-28 08:00:00"),
+        network_blocked("ac-link", 64511, "2026-11-28 09:00:00"),
+    ] {
+        assert_eq!(submit(&mut c, &m).await.0, StatusCode::CREATED);
+    }
+    let html = page(&mut c, "/country/KH?lang=en").await;
+    for want in [
+        "href=\"/measurement/fb-link\"",
+        "href=\"/measurement/ac-link\"",
+    ] {
+        assert!(html.contains(want), "panel lacks {want:?}");
+    }
+    assert!(!html.contains("/api/v1/social/"), "no raw-JSON links left");
+}
