@@ -55,6 +55,36 @@ fn assert_no_secret(recs: &[Rec], what: &str, body: &str) {
     }
 }
 
+/// Custody is the owning organisation's: outside it, no custody event's
+/// actor (the fixture's `admin_<org>`) or details (`sha256=<hash>`), and no
+/// `acquired_by`, ever appears.
+fn assert_no_custody(who: &Who, recs: &[Rec], what: &str, body: &str) {
+    for r in recs {
+        if who.org == Some(r.org) {
+            continue;
+        }
+        for marker in custody_markers(r) {
+            assert!(
+                !body.contains(&marker),
+                "{}: {what} shows custody of {} ({marker})",
+                who.label(),
+                r.evidence
+            );
+        }
+    }
+}
+
+/// What the fixture writes in an item's custody event and acquisition.
+fn custody_markers(r: &Rec) -> [String; 2] {
+    [
+        format!("\"admin_{}\"", r.org),
+        format!(
+            "sha256={}",
+            canary_registry::sha256_hex(r.evidence.as_bytes())
+        ),
+    ]
+}
+
 async fn get(c: &mut common::Client, path: &str) -> Out {
     let r = c.get(path).await;
     Out {
@@ -185,6 +215,25 @@ async fn every_read_endpoint_shows_each_principal_only_what_the_policy_allows() 
                     }
                 }
             }
+            // The evidence page: the chain for its owners, its head for
+            // other readers, never the custody details outside.
+            if who.reads(r) {
+                let path = format!("/registry/evidence/{}?lang=en", r.evidence);
+                let page = get(&mut c, &path).await.body;
+                let own = who.org == Some(r.org);
+                assert_eq!(
+                    page.contains(&custody_markers(r)[1]),
+                    own,
+                    "{} {path}: custody details",
+                    who.label()
+                );
+                assert_eq!(
+                    page.contains("Events in the chain"),
+                    !own,
+                    "{} {path}: the chain's head",
+                    who.label()
+                );
+            }
             let domain = get(&mut c, &format!("/domain/{}", r.domain)).await;
             assert_eq!(
                 domain.body.contains(&format!("REF-{}", r.title_marker)),
@@ -210,6 +259,7 @@ async fn every_read_endpoint_shows_each_principal_only_what_the_policy_allows() 
             "invocations",
             "evidence",
             "custody",
+            "custody_heads",
             "recommendations",
             "benchmarks",
             "assessments",
@@ -217,7 +267,28 @@ async fn every_read_endpoint_shows_each_principal_only_what_the_policy_allows() 
             let path = format!("/api/v1/registry/{col}");
             let out = get(&mut c, &path).await;
             assert_no_secret(recs, &path, &out.body);
+            assert_no_custody(&who, recs, &path, &out.body);
             hit(path, 200, &out);
+        }
+        // Owners get their chains; other readers of an item its head only.
+        let custody = get(&mut c, "/api/v1/registry/custody").await.body;
+        let heads = get(&mut c, "/api/v1/registry/custody_heads").await.body;
+        for r in recs {
+            let own = who.org == Some(r.org);
+            assert_eq!(
+                custody.contains(&custody_markers(r)[1]),
+                own,
+                "{} custody of {}",
+                who.label(),
+                r.evidence
+            );
+            assert_eq!(
+                heads.contains(&format!("\"{}\"", r.evidence)),
+                !own && who.reads(r),
+                "{} custody head of {}",
+                who.label(),
+                r.evidence
+            );
         }
         let incidents: serde_json::Value =
             serde_json::from_str(&get(&mut c, "/api/v1/registry/incidents").await.body).unwrap();
@@ -250,6 +321,7 @@ async fn every_read_endpoint_shows_each_principal_only_what_the_policy_allows() 
             ] {
                 let path = format!("/api/v1/registry/{col}/{id}");
                 let out = get(&mut c, &path).await;
+                assert_no_custody(&who, recs, &path, &out.body);
                 hit(path.clone(), read, &out);
                 for s in secrets {
                     assert_eq!(
@@ -264,7 +336,16 @@ async fn every_read_endpoint_shows_each_principal_only_what_the_policy_allows() 
 
         // Exports: readable records only, sensitive values never in clear.
         let mut exports = vec!["/api/v1/registry/export?format=json".to_owned()];
-        for col in ["incidents", "actors", "sources", "evidence", "acts", "laws"] {
+        for col in [
+            "incidents",
+            "actors",
+            "sources",
+            "evidence",
+            "custody",
+            "custody_heads",
+            "acts",
+            "laws",
+        ] {
             exports.push(format!(
                 "/api/v1/registry/export?format=csv&collection={col}"
             ));
@@ -272,6 +353,7 @@ async fn every_read_endpoint_shows_each_principal_only_what_the_policy_allows() 
         for path in exports {
             let out = get(&mut c, &path).await;
             assert_no_secret(recs, &path, &out.body);
+            assert_no_custody(&who, recs, &path, &out.body);
             assert!(out.headers.get("x-export-sha256").is_some());
             hit(path, 200, &out);
         }

@@ -333,6 +333,16 @@ pub(crate) struct EvidenceView {
     pub(crate) provenance: Option<Sens>,
     pub(crate) linked_ids: Vec<String>,
     pub(crate) custody: Vec<CustodyView>,
+    /// For readers outside the owning organisation: the chain's head
+    /// instead of its events.
+    pub(crate) custody_head: Option<CustodyHeadView>,
+}
+
+/// What an outsider sees of a custody chain: its length and last hash.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct CustodyHeadView {
+    pub(crate) events: u64,
+    pub(crate) entry_hash: String,
 }
 
 /// One custody event.
@@ -392,6 +402,14 @@ pub(crate) fn evidence(ds: &Dataset, e: &EvidenceItem, lang: Lang) -> EvidenceVi
                 entry_hash: c.entry_hash.clone(),
             })
             .collect(),
+        custody_head: ds
+            .custody_heads
+            .iter()
+            .find(|h| h.chain == e.meta.id)
+            .map(|h| CustodyHeadView {
+                events: h.seq.saturating_add(1),
+                entry_hash: h.entry_hash.clone(),
+            }),
     }
 }
 
