@@ -334,6 +334,27 @@ fn probe_submit_serve_the_social_panel_shows_blocking_and_restriction_apart() {
         row.contains("AS64496") && row.contains("outcome blocked"),
         "{row}"
     );
+    // The row links to the measurement's own page, which names the
+    // blackholed data centres and OONI's keys.
+    let link = row
+        .split("href=\"/measurement/")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .expect("a link to the measurement");
+    let (status, detail) = get(&server.addr, &format!("/measurement/{link}?lang=en"));
+    assert_eq!(status, 200, "{detail}");
+    for want in [
+        "<code>telegram</code>",
+        "<tr class=\"endpoint blocked\">",
+        "The connection was silently dropped",
+        "<code>telegram_tcp_blocking</code></td><td><code>true</code>",
+    ] {
+        assert!(detail.contains(want), "the measurement page lacks {want:?}");
+    }
+    let (status, raw) = get(&server.addr, &format!("/measurement/{link}/raw"));
+    assert_eq!(status, 200);
+    let raw: Value = serde_json::from_str(&raw).expect("the raw JSON");
+    assert_eq!(raw["test_name"], "telegram");
     let platform_at = html
         .find("Restricted by the platform")
         .expect("platform table");

@@ -26,6 +26,20 @@
 //! | `GET /api/v1/countries/{cc}/social/series` | per service × network × day ([`canary_store::social::ServiceDay`]) |
 //! | `GET /api/v1/countries/{cc}/restricted` | restricted pages ([`canary_store::social::RestrictedPage`]) |
 //! | `GET /api/v1/social/{id}/raw` | a social measurement's raw JSON |
+//!
+//! Each row links to the measurement's own page, `/measurement/{id}` (the
+//! page web-connectivity measurements have; `measurement_page`): the
+//! test, the service, the network and the time; Canary's label of every
+//! endpoint (outcome, layer, kind and the recorded error, in plain words);
+//! OONI's verdict keys; for an account check what the probe and the
+//! control saw (status, final URL, title), the matched restriction
+//! fingerprint and, above all, whether it is **network blocking** or a
+//! **platform restriction**; and the raw JSON to download
+//! (`/measurement/{id}/raw`). `GET /api/v1/measurements/{id}` gives the
+//! same as JSON (or a flat CSV row). The verdict shown is the server's,
+//! computed from the stored measurement's own records with the rules
+//! version it names ([`crate::collector::social_verdict`], the function
+//! that judged it on arrival and that `canary reanalyse` re-judges with).
 
 use std::collections::BTreeMap;
 use std::fmt::Write;

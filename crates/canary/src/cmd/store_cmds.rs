@@ -1,6 +1,24 @@
 //! `canary import` and `canary reanalyse`: putting measurements into the
 //! store with their verdicts, and recomputing every verdict after a rules
 //! change.
+//!
+//! `canary reanalyse` re-judges both kinds of stored measurement from their
+//! raw JSON, a thousand at a time: web connectivity with `canary-analysis`
+//! (the `--fingerprints` and other verdict options apply), then the social
+//! tests (`facebook_messenger`, `whatsapp`, `telegram`, `signal`,
+//! `canary_account_check`) with the collector's own judging
+//! ([`canary_web::collector::social_verdict`]: `canary-social`'s rules, the
+//! same code that judged them on arrival). The summary (`--json`: a
+//! `social` object beside the web-connectivity counts) says how many
+//! verdicts changed, per test name for the social ones:
+//!
+//! ```text
+//! $ canary reanalyse --database canary.db
+//! re-analysed with rules canary-rules-1: 0 verdicts changed, 4 unchanged, 0 unreadable
+//! social measurements re-judged with rules canary-social/1: 2 verdicts changed (canary_account_check 1, facebook_messenger 1), 0 unchanged, 0 unreadable
+//!          1  canary_account_check telegram blocked platform_restriction
+//!          1  facebook_messenger blocked tcp blackhole
+//! ```
 
 use std::collections::BTreeMap;
 use std::io::IsTerminal;
