@@ -664,10 +664,90 @@ async fn an_uploaded_file_is_stored_by_its_hash_and_its_custody_chain_begins() {
             "{why}"
         );
     }
+    // The form's bounds (axum's multipart reader): parts, bytes per text
+    // field and per file, well-formedness; each refusal says why.
+    let many: Vec<(String, String)> = (0..16).map(|i| (format!("x{i}"), "v".into())).collect();
+    let mut many: Vec<(&str, &str)> = many.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    many.push(("csrf", &csrf));
+    let long_method = "m".repeat(64 * 1024 + 1);
+    let big_file = vec![7u8; 32 * 1024 * 1024 + 1];
+    let ct = fx::multipart(&[], ("x.txt", "text/plain", b"x")).0;
+    let bounded: Vec<(&str, String, Vec<u8>, &str)> = vec![
+        (
+            "more parts than the form has",
+            ct.clone(),
+            fx::multipart(&many, ("x.txt", "text/plain", b"x")).1,
+            "more than 16 parts",
+        ),
+        (
+            "a text field over 64 KiB",
+            ct.clone(),
+            fx::multipart(
+                &[("csrf", &csrf), ("method", &long_method)],
+                ("x.txt", "text/plain", b"x"),
+            )
+            .1,
+            "method: at most 65536 bytes",
+        ),
+        (
+            "a file over 32 MiB",
+            ct.clone(),
+            fx::multipart(&[("csrf", &csrf)], ("big.bin", "application/octet-stream", &big_file)).1,
+            "file: at most 33554432 bytes",
+        ),
+        (
+            "a part without a name",
+            ct.clone(),
+            b"--canarytestboundary7d9f\r\nContent-Disposition: form-data\r\n\r\nv\r\n--canarytestboundary7d9f--\r\n".to_vec(),
+            "multipart",
+        ),
+        (
+            "a part never closed",
+            ct.clone(),
+            b"--canarytestboundary7d9f\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\nabc".to_vec(),
+            "multipart",
+        ),
+    ];
+    for (why, ct, body, reason) in bounded {
+        let out = send(
+            &a,
+            Method::POST,
+            "/registry/evidence?lang=en",
+            &[("content-type", &ct)],
+            body,
+        )
+        .await;
+        assert_eq!(out.status, 400, "{why}: {}", out.body);
+        assert!(out.body.contains(reason), "{why}: {}", out.body);
+    }
     assert_eq!(
         f.server.store.registry_load().await.unwrap().evidence.len(),
         before
     );
+
+    // A file that looks like a boundary inside is kept byte for byte.
+    let tricky = b"\x00\r\n--canarytestboundary7d9\xff\r\n\r\n--".to_vec();
+    let (ct, body) = fx::multipart(
+        &[("csrf", &csrf)],
+        ("t.bin", "application/octet-stream", &tricky),
+    );
+    let out = send(
+        &a,
+        Method::POST,
+        "/registry/evidence",
+        &[("content-type", &ct)],
+        body,
+    )
+    .await;
+    assert_eq!(out.status, 201, "{}", out.body);
+    let sha = canary_registry::sha256_hex(&tricky);
+    let object = f
+        .evidence_dir
+        .path()
+        .join("objects")
+        .join(&sha[..2])
+        .join(&sha[2..]);
+    assert_eq!(std::fs::read(&object).unwrap(), tricky);
 }
 
 #[tokio::test]

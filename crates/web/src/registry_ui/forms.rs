@@ -7,10 +7,12 @@
 use std::collections::BTreeSet;
 
 use axum::body::Bytes;
-use axum::extract::{Path, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::extract::multipart::{MultipartError, MultipartRejection};
+use axum::extract::{Multipart, Path, State};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
+use bytes::BytesMut;
 use canary_registry::evidence::{acquire, Acquisition};
 use canary_registry::{
     Act, ActType, AuditAction, AuditLog, CustodyEvent, Dataset, EntityType, EvidenceItem,
@@ -1294,36 +1296,103 @@ pub(crate) async fn evidence_new(State(s): State<Shared>, ctx: Ctx) -> Result<Re
     )
 }
 
+/// Most parts an evidence upload form may have.
+pub(crate) const MAX_UPLOAD_PARTS: usize = 16;
+/// Most bytes of one text field of the evidence upload form.
+pub(crate) const MAX_UPLOAD_FIELD_BYTES: usize = 64 * 1024;
+
+/// The evidence upload form, read.
+#[derive(Debug, Default)]
+struct UploadForm {
+    /// Text fields, in order (the first of a name counts).
+    fields: Vec<(String, String)>,
+    /// The `file` part: its content type and bytes.
+    file: Option<(Option<String>, Bytes)>,
+}
+
+impl UploadForm {
+    fn field(&self, name: &str) -> &str {
+        self.fields
+            .iter()
+            .find(|(k, _)| k == name)
+            .map_or("", |(_, v)| v.as_str())
+    }
+}
+
+/// A multipart error as a refusal: over the route's body limit is 413,
+/// anything malformed a 400 with multer's reason.
+fn multipart_fail(e: MultipartError) -> Fail {
+    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        Fail::new(StatusCode::PAYLOAD_TOO_LARGE, "reg_error_upload_too_large")
+    } else {
+        Fail::bad(format!("multipart: {}", e.body_text()))
+    }
+}
+
+/// Reads the upload form with axum's [`Multipart`] (the `multer` crate),
+/// bounded: the route's body limit, at most [`MAX_UPLOAD_PARTS`] parts,
+/// [`MAX_UPLOAD_FIELD_BYTES`] per text field and [`MAX_EVIDENCE_BYTES`]
+/// for the file, counted as the chunks arrive.
+async fn read_upload(mp: Result<Multipart, MultipartRejection>) -> Result<UploadForm, Fail> {
+    let mut mp = mp.map_err(|e| Fail::bad(format!("multipart: {}", e.body_text())))?;
+    let mut form = UploadForm::default();
+    let mut parts = 0usize;
+    while let Some(mut field) = mp.next_field().await.map_err(multipart_fail)? {
+        parts += 1;
+        if parts > MAX_UPLOAD_PARTS {
+            return Err(Fail::bad(format!(
+                "multipart: more than {MAX_UPLOAD_PARTS} parts"
+            )));
+        }
+        let name = field.name().unwrap_or_default().to_owned();
+        if name.is_empty() {
+            return Err(Fail::bad("multipart: a part without a name"));
+        }
+        let is_file = name == "file" || field.file_name().is_some();
+        let limit = if is_file {
+            MAX_EVIDENCE_BYTES
+        } else {
+            MAX_UPLOAD_FIELD_BYTES
+        };
+        let content_type = field.content_type().map(str::to_owned);
+        let mut data = BytesMut::new();
+        while let Some(chunk) = field.chunk().await.map_err(multipart_fail)? {
+            if data.len() + chunk.len() > limit {
+                return Err(Fail::bad(format!("{name}: at most {limit} bytes")));
+            }
+            data.extend_from_slice(&chunk);
+        }
+        if name == "file" {
+            if form.file.is_none() {
+                form.file = Some((content_type, data.freeze()));
+            }
+        } else if !is_file {
+            form.fields
+                .push((name, String::from_utf8_lossy(&data).into_owned()));
+        }
+    }
+    Ok(form)
+}
+
 /// `POST /registry/evidence` (multipart/form-data: `csrf`, `file`,
 /// `media_type`, `acquired_from`, `method`, `linked_ids`, `provenance`).
 pub(crate) async fn evidence_upload(
     State(s): State<Shared>,
     ctx: Ctx,
-    headers: HeaderMap,
-    body: Bytes,
+    mp: Result<Multipart, MultipartRejection>,
 ) -> Result<Response, Fail> {
     let lang = ctx.lang;
     let run = async {
-        let ct = headers
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("");
-        let parts = super::multipart::parse(ct, &body, 16).map_err(Fail::bad)?;
-        let field = |name: &str| {
-            parts
-                .iter()
-                .find(|p| p.name == name && p.filename.is_none())
-                .map(|p| String::from_utf8_lossy(p.data).into_owned())
-                .unwrap_or_default()
-        };
+        let form = read_upload(mp).await?;
+        let field = |name: &str| form.field(name).to_owned();
         ctx.check_csrf(&field("csrf"))?;
         let who = Who::of(&s, &ctx);
         require_creator(&who)?;
-        let Some(file) = parts.iter().find(|p| p.name == "file") else {
+        let Some((file_type, data)) = form.file.clone() else {
             return Err(Fail::bad("file: missing"));
         };
         let media_type = opt(&field("media_type"))
-            .or_else(|| file.content_type.clone())
+            .or(file_type)
             .unwrap_or_else(|| "application/octet-stream".into());
         let input = EvidenceInput {
             media_type,
@@ -1337,7 +1406,6 @@ pub(crate) async fn evidence_upload(
                 .collect(),
             provenance: opt(&field("provenance")),
         };
-        let data = body.slice_ref(file.data);
         let (item, _) = upload_evidence(&s, &who, data, input).await?;
         let ds = Dataset {
             custody: Vec::new(),

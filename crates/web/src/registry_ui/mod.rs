@@ -45,7 +45,6 @@
 mod api;
 mod data;
 mod forms;
-mod multipart;
 mod pages;
 mod view;
 
