@@ -22,8 +22,8 @@
 //! | `GET,POST /registry/incidents/{id}/acts/new`, `GET /registry/acts/{id}/edit`, `POST /registry/acts/{id}` | add or edit an act with the provisions it invoked and its perpetrators |
 //! | `GET /registry/laws`, `/registry/laws/{id}` | laws; each provision and the acts that invoked it over time (SVG) |
 //! | `GET /registry/recommendations` | UN recommendations and benchmarks with their latest assessment |
-//! | `GET,POST /registry/evidence/new`, `GET /registry/evidence/{id}`, `GET /registry/evidence/{id}/file` | evidence upload (multipart), content-addressed, custody chain; download (owners' analysts and admins; re-hashed; custody `exported`) |
-//! | `GET /api/v1/registry/{collection}[/{id}]` | JSON, redacted for the caller |
+//! | `GET,POST /registry/evidence/new`, `GET /registry/evidence/{id}`, `GET /registry/evidence/{id}/file` | evidence upload (multipart, read with axum's `Multipart`), content-addressed, custody chain; download (owners' analysts and admins; re-hashed; custody `exported`) |
+//! | `GET /api/v1/registry/{collection}[/{id}]` | JSON, redacted for the caller (custody events only for the evidence's own organisation; others get `custody_heads`) |
 //! | `POST /api/v1/registry/incidents`, `PUT /api/v1/registry/incidents/{id}`, `PUT /api/v1/registry/acts/{id}`, `POST /api/v1/registry/acts`, `POST /api/v1/registry/{collection}/{id}/status`, `POST /api/v1/registry/evidence` | writes (header `x-csrf-token`, see `GET /api/v1/registry/session`) |
 //! | `GET /api/v1/registry/export?format=json\|csv[&collection=…]`, `POST /api/v1/registry/import` | audited export; import (sealed before storing) |
 //! | `GET /api/v1/registry/audit` | administrators: the audit entries of their organisation's members |
