@@ -108,6 +108,7 @@ pub use files::{sha256_hex, ObjectStore};
 pub use io::{export, Export, ExportFormat};
 pub use meta::{new_id, RecordMeta, StatusChange, Version};
 pub use policy::{
-    can_manage, can_read, can_read_sensitive, can_transition, can_write, redact, Principal,
+    can_manage, can_read, can_read_custody, can_read_sensitive, can_transition, can_write, redact,
+    redact_acquisition, Principal,
 };
 pub use vocab::*;

@@ -1620,6 +1620,16 @@ impl crate::Store {
         check_len("importer", by, MAX_FIELD_BYTES)?;
         ds.validate()
             .map_err(|e| StoreError::invalid("dataset", e.to_string()))?;
+        // An outsider's view carries custody heads instead of the chains and
+        // blanked acquisitions: importing it would store evidence whose
+        // provenance can never be verified again.
+        if !ds.custody_heads.is_empty() {
+            return Err(StoreError::invalid(
+                "dataset",
+                "it is another organisation's redacted view (custody heads without their chains); \
+                 import the owning organisation's own export instead",
+            ));
+        }
         // Refuse clear text before the first statement.
         each_record_collection!(ds, |v| {
             for r in v.iter() {

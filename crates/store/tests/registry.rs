@@ -800,6 +800,33 @@ async fn saved_heads_catch_a_chain_rewritten_with_fresh_hashes(h: &Harness) {
     assert!(problems[0].message.contains("gone"), "{problems:?}");
 }
 
+async fn an_outsiders_redacted_view_is_refused_on_import(h: &Harness) {
+    let dir = tempfile::tempdir().unwrap();
+    let objects = ObjectStore::new(dir.path());
+    seed_org(&h.store).await;
+    evidence(&h.store, &objects, "ev_shared", 2).await;
+    let mut ds = h.store.registry_load().await.unwrap();
+    for item in &mut ds.evidence {
+        item.meta.visibility = canary_registry::Visibility::Coalition;
+    }
+    // What another organisation's admin exports: heads, not chains.
+    let view = ds.view_for(&Principal::user("u_x", "org_other", Role::Admin));
+    assert_eq!(view.evidence.len(), 1);
+    assert!(view.custody.is_empty() && !view.custody_heads.is_empty());
+    let other = another(h, "outsider_view").await;
+    let err = other
+        .store
+        .registry_import(&view, "u_x", T0)
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("redacted view"), "{err}");
+    assert_eq!(
+        other.store.registry_load().await.unwrap(),
+        Dataset::default()
+    );
+    other.finish().await;
+}
+
 on_both_backends!(
     seed_round_trips_sealed_and_opens_to_the_seed,
     importing_the_same_dataset_again_changes_nothing,
@@ -813,6 +840,7 @@ on_both_backends!(
     export_then_import_gives_the_same_dataset_in_json_and_csv,
     a_batch_writes_everything_or_nothing,
     saved_heads_catch_a_chain_rewritten_with_fresh_hashes,
+    an_outsiders_redacted_view_is_refused_on_import,
 );
 
 #[test]
