@@ -831,3 +831,45 @@ async fn the_social_panel_links_each_row_to_its_measurement_page() {
     }
     assert!(!html.contains("/api/v1/social/"), "no raw-JSON links left");
 }
+
+/// A stored measurement that today's rules can no longer judge (here: one
+/// stored by an older collector with no network records) still has a
+/// page: its head, the reason it cannot be judged, the raw JSON; the API
+/// says the same with `verdict: null`.
+#[tokio::test]
+async fn a_stored_measurement_the_rules_cannot_judge_shows_why_instead_of_failing() {
+    use canary_store::social::{NewSocialMeasurement, SocialVerdictRow};
+    let server = start(false).await;
+    let mut c = Client::new(&server);
+    let mut m = facebook("fb-old", 64510, "2026-11-28 08:00:00");
+    m["test_keys"] = json!({"queries": []});
+    let raw = body(&m);
+    let parsed = canary_model::Measurement::from_slice(&raw).unwrap();
+    let old = SocialVerdictRow::new(
+        "facebook_messenger",
+        canary_store::Outcome::Ok,
+        "older rules",
+    );
+    let new = NewSocialMeasurement::from_measurement(&parsed, &raw, old).unwrap();
+    server.store.insert_social_batch(&[new]).await.unwrap();
+
+    let html = page(&mut c, "/measurement/fb-old?lang=en").await;
+    for want in [
+        "<code>facebook_messenger</code>",
+        "AS64510",
+        "cannot judge this stored measurement",
+        "no network records",
+        "href=\"/measurement/fb-old/raw\"",
+    ] {
+        assert!(html.contains(want), "page lacks {want:?}");
+    }
+    let api = get_json(&mut c, "/api/v1/measurements/fb-old").await;
+    assert_eq!(api[0]["verdict"], Value::Null);
+    assert!(
+        api[0]["verdict_error"]
+            .as_str()
+            .unwrap()
+            .contains("no network records"),
+        "{api}"
+    );
+}
