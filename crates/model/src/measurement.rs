@@ -478,7 +478,7 @@ fn parse_utc(field: &'static str, v: &Nullable<String>) -> Result<OffsetDateTime
 }
 
 /// A map key, borrowed from the input when possible.
-struct Key<'de>(Cow<'de, str>);
+pub(crate) struct Key<'de>(pub(crate) Cow<'de, str>);
 
 impl<'de> Deserialize<'de> for Key<'de> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
