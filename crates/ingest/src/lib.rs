@@ -297,7 +297,7 @@ impl Entries {
                 break;
             }
             read_any = true;
-            let (part, found_newline) = match chunk.iter().position(|&b| b == b'\n') {
+            let (part, found_newline) = match memchr::memchr(b'\n', chunk) {
                 Some(i) => (&chunk[..i], true),
                 None => (chunk, false),
             };

@@ -302,6 +302,35 @@ struct TestNamePeek {
     test_name: Option<String>,
 }
 
+/// Parses `bytes` as one measurement, typing `test_keys` as `hint` says.
+fn parse_with_hint(bytes: &[u8], hint: Option<&str>) -> Result<Measurement, ModelError> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let m = MeasurementSeed {
+        test_name_hint: hint,
+    }
+    .deserialize(&mut de)?;
+    de.end()?;
+    Ok(m)
+}
+
+/// The value of the last `"test_name": "…"` in the text, if it is a short
+/// string without escapes: a guess, to be checked against the parse.
+fn guess_test_name(bytes: &[u8]) -> Option<&str> {
+    const KEY: &[u8] = b"\"test_name\"";
+    let at = memchr::memmem::rfind(bytes, KEY)? + KEY.len();
+    let rest = bytes.get(at..)?;
+    let rest = rest.trim_ascii_start().strip_prefix(b":")?;
+    let rest = rest.trim_ascii_start().strip_prefix(b"\"")?;
+    let end = rest
+        .iter()
+        .take(64)
+        .position(|&b| b == b'"' || b == b'\\')?;
+    if rest[end] != b'"' {
+        return None;
+    }
+    std::str::from_utf8(&rest[..end]).ok()
+}
+
 impl Measurement {
     /// Parses one measurement from JSON text.
     ///
@@ -309,16 +338,7 @@ impl Measurement {
     /// [`ModelError::Json`] for invalid JSON or a field whose type the model
     /// does not accept (the message names line and column).
     pub fn from_json_str(s: &str) -> Result<Measurement, ModelError> {
-        let hint = serde_json::from_str::<TestNamePeek>(s)
-            .ok()
-            .and_then(|p| p.test_name);
-        let mut de = serde_json::Deserializer::from_str(s);
-        let m = MeasurementSeed {
-            test_name_hint: hint.as_deref(),
-        }
-        .deserialize(&mut de)?;
-        de.end()?;
-        Ok(m)
+        Measurement::from_slice(s.as_bytes())
     }
 
     /// Parses one measurement from JSON bytes (UTF-8).
@@ -326,16 +346,24 @@ impl Measurement {
     /// # Errors
     /// As [`Measurement::from_json_str`].
     pub fn from_slice(bytes: &[u8]) -> Result<Measurement, ModelError> {
+        // Fast path: guess `test_name` from its last `"test_name":"…"` in the
+        // text (top-level `test_name` follows `test_keys` in probe output, so
+        // it is the last one) and parse once. The guess is only trusted when
+        // the parsed document's own `test_name` is exactly the guess;
+        // otherwise (no key, a nested one, escapes, a wrong guess) the slow
+        // path below decides, so the result never depends on the guess.
+        if let Some(guess) = guess_test_name(bytes) {
+            if let Ok(m) = parse_with_hint(bytes, Some(guess)) {
+                if m.test_name.get().map(String::as_str) == Some(guess) {
+                    return Ok(m);
+                }
+            }
+        }
+        // Slow path: one full pass to find the top-level `test_name`.
         let hint = serde_json::from_slice::<TestNamePeek>(bytes)
             .ok()
             .and_then(|p| p.test_name);
-        let mut de = serde_json::Deserializer::from_slice(bytes);
-        let m = MeasurementSeed {
-            test_name_hint: hint.as_deref(),
-        }
-        .deserialize(&mut de)?;
-        de.end()?;
-        Ok(m)
+        parse_with_hint(bytes, hint.as_deref())
     }
 
     /// Builds a measurement from a JSON value.
