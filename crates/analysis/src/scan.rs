@@ -16,7 +16,9 @@
 //! The offset is chosen to make the anchors rare (windows that other
 //! literals share, or made of the most common HTML bytes, are avoided), so a
 //! typical body verifies very few candidates. Literals shorter than 7 bytes
-//! (a handful in OONI's files) are found by a small Aho-Corasick automaton.
+//! (a handful in OONI's files) are found by a plain substring search each
+//! when case does not matter for them (exact, or no ASCII letter), and the
+//! rest by a small case-insensitive Aho-Corasick automaton.
 //!
 //! Anchors are compared without regard to ASCII case; each candidate is then
 //! verified exactly (for fingerprint literals) or ignoring ASCII case (for
@@ -57,7 +59,11 @@ pub(crate) struct LiteralScanner {
     /// `anchors[starts[h]..starts[h + 1]]`.
     starts: Vec<u32>,
     anchors: Vec<Anchor>,
-    /// Literals shorter than [`MIN_SAMPLED_LEN`], as (automaton, literal ids).
+    /// Literals shorter than [`MIN_SAMPLED_LEN`] compared exactly (or with
+    /// no ASCII letter, where case cannot matter): one substring search each,
+    /// stopping at the first occurrence, (finder, literal id).
+    short_exact: Vec<(memchr::memmem::Finder<'static>, u32)>,
+    /// The other short literals, as (automaton, literal ids).
     short: Option<(AhoCorasick, Vec<u32>)>,
 }
 
@@ -118,9 +124,14 @@ impl LiteralScanner {
         let mut anchors = Vec::new();
         let mut short_patterns = Vec::new();
         let mut short_ids = Vec::new();
+        let mut short_exact = Vec::new();
         for (id, l) in literals.iter().enumerate() {
             let id = id as u32;
             let b = &l.bytes;
+            if b.len() < MIN_SAMPLED_LEN && (l.exact || !b.iter().any(u8::is_ascii_alphabetic)) {
+                short_exact.push((memchr::memmem::Finder::new(b).into_owned(), id));
+                continue;
+            }
             if b.len() < MIN_SAMPLED_LEN {
                 short_patterns.push(b.clone());
                 short_ids.push(id);
@@ -164,6 +175,7 @@ impl LiteralScanner {
             bits,
             starts,
             anchors,
+            short_exact,
             short,
         })
     }
@@ -174,6 +186,11 @@ impl LiteralScanner {
             + self.starts.len() * 4
             + self.anchors.len() * std::mem::size_of::<Anchor>()
             + self.literals.iter().map(|l| l.bytes.len()).sum::<usize>()
+            + self
+                .short_exact
+                .iter()
+                .map(|(f, _)| f.needle().len() * 2 + 64)
+                .sum::<usize>()
             + self.short.as_ref().map_or(0, |(ac, _)| ac.memory_usage())
     }
 
@@ -235,6 +252,11 @@ impl LiteralScanner {
                         mark(a.literal, seen);
                     }
                 }
+            }
+        }
+        for (finder, id) in &self.short_exact {
+            if seen.get(*id as usize) == Some(&false) && finder.find(hay).is_some() {
+                mark(*id, seen);
             }
         }
         if let Some((ac, ids)) = &self.short {
