@@ -909,23 +909,13 @@ impl Store {
         after: Option<&str>,
         limit: u32,
     ) -> Result<Vec<RawMeasurement>, StoreError> {
-        let limit = i64::from(limit.min(10_000));
-        let rows: Vec<(String, Vec<u8>, i64)> = with_backend!(self, pool, Db => {
-            sqlx::query_as(
-                "SELECT id, raw_zstd, raw_len FROM social_measurements WHERE id > $1 \
-                 ORDER BY id LIMIT $2",
-            )
-            .bind(after.unwrap_or("").to_owned())
-            .bind(limit)
-            .fetch_all(pool)
-            .await?
-        });
-        rows.into_iter()
-            .map(|(id, zstd, len)| {
-                let raw_json = decompress(&id, &zstd, len)?;
-                Ok(RawMeasurement { id, raw_json })
-            })
-            .collect()
+        self.raw_batch_of(
+            "SELECT id, raw_zstd, raw_len FROM social_measurements WHERE id > $1 \
+             ORDER BY id LIMIT $2",
+            after,
+            limit,
+        )
+        .await
     }
 
     /// Replaces stored social verdicts by recomputed ones, in ONE

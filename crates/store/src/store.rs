@@ -490,11 +490,27 @@ impl Store {
         after: Option<&str>,
         limit: u32,
     ) -> Result<Vec<RawMeasurement>, StoreError> {
+        self.raw_batch_of(
+            "SELECT id, raw_zstd, raw_len FROM measurements WHERE id > $1 ORDER BY id LIMIT $2",
+            after,
+            limit,
+        )
+        .await
+    }
+
+    /// The id cursor behind [`Store::raw_batch`] and
+    /// [`Store::social_raw_batch`]: `sql` selects `(id, raw_zstd, raw_len)`
+    /// with ids greater than `$1`, in id order, at most `$2` (capped at
+    /// 10,000), and the raw JSON comes back decompressed.
+    pub(crate) async fn raw_batch_of(
+        &self,
+        sql: &'static str,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<RawMeasurement>, StoreError> {
         let limit = i64::from(limit.min(10_000));
         let rows: Vec<(String, Vec<u8>, i64)> = with_backend!(self, pool, Db => {
-            sqlx::query_as(
-                "SELECT id, raw_zstd, raw_len FROM measurements WHERE id > $1 ORDER BY id LIMIT $2",
-            )
+            sqlx::query_as(sql)
             .bind(after.unwrap_or("").to_owned())
             .bind(limit)
             .fetch_all(pool)
