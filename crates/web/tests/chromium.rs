@@ -4,61 +4,18 @@
 //! fetched, or the chart is missing from the DOM or from the pixels.
 //! Skipped (with a message) when `/usr/bin/chromium` is absent.
 
+#[path = "common/browser.rs"]
+mod browser;
 mod common;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
-use std::time::Duration;
 
+use browser::{chromium, decode, CHROMIUM};
 use common::start;
-use tokio::process::Command;
 
-const CHROMIUM: &str = "/usr/bin/chromium";
 /// The fill of the chart's bars (#c0392b), used nowhere else.
 const BAR_RGB: [u8; 3] = [0xc0, 0x39, 0x2b];
-
-async fn chromium(args: &[String]) -> Vec<u8> {
-    let profile = tempfile::tempdir().unwrap();
-    let mut cmd = Command::new(CHROMIUM);
-    cmd.args([
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-        "--hide-scrollbars",
-        "--window-size=1280,1600",
-        "--virtual-time-budget=5000",
-    ])
-    .arg(format!("--user-data-dir={}", profile.path().display()))
-    .args(args)
-    .kill_on_drop(true);
-    let out = tokio::time::timeout(Duration::from_secs(90), cmd.output())
-        .await
-        .expect("chromium finished within 90 s")
-        .expect("chromium ran");
-    out.stdout
-}
-
-/// (width, height, RGBA pixels)
-fn decode(path: &Path) -> (u32, u32, Vec<u8>) {
-    let decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(path).unwrap()));
-    let mut reader = decoder.read_info().unwrap();
-    let mut buf = vec![0; reader.output_buffer_size().unwrap()];
-    let info = reader.next_frame(&mut buf).unwrap();
-    buf.truncate(info.buffer_size());
-    let rgba = match info.color_type {
-        png::ColorType::Rgba => buf,
-        png::ColorType::Rgb => buf
-            .chunks(3)
-            .flat_map(|p| [p[0], p[1], p[2], 255])
-            .collect(),
-        other => panic!("unexpected PNG colour type {other:?}"),
-    };
-    (info.width, info.height, rgba)
-}
 
 fn distinct_colours(rgba: &[u8]) -> usize {
     let mut set = std::collections::HashSet::new();

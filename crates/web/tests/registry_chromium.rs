@@ -5,60 +5,18 @@
 //! missing from the DOM or from the pixels. Skipped (with a message) when
 //! `/usr/bin/chromium` is absent.
 
+#[path = "common/browser.rs"]
+mod browser;
 mod common;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
-use std::time::Duration;
 
+use browser::{chromium, decode, CHROMIUM};
 use common::start_with;
-use tokio::process::Command;
 
-const CHROMIUM: &str = "/usr/bin/chromium";
 /// A law chart dot: #b3261e at 70 % opacity over white.
 const DOT_RGB: [u8; 3] = [202, 103, 98];
-
-async fn chromium(args: &[String]) -> Vec<u8> {
-    let profile = tempfile::tempdir().unwrap();
-    let mut cmd = Command::new(CHROMIUM);
-    cmd.args([
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-        "--hide-scrollbars",
-        "--window-size=1280,1600",
-        "--virtual-time-budget=5000",
-    ])
-    .arg(format!("--user-data-dir={}", profile.path().display()))
-    .args(args)
-    .kill_on_drop(true);
-    let out = tokio::time::timeout(Duration::from_secs(90), cmd.output())
-        .await
-        .expect("chromium finished within 90 s")
-        .expect("chromium ran");
-    out.stdout
-}
-
-/// RGBA pixels of a PNG.
-fn pixels(path: &Path) -> Vec<u8> {
-    let decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(path).unwrap()));
-    let mut reader = decoder.read_info().unwrap();
-    let mut buf = vec![0; reader.output_buffer_size().unwrap()];
-    let info = reader.next_frame(&mut buf).unwrap();
-    buf.truncate(info.buffer_size());
-    match info.color_type {
-        png::ColorType::Rgba => buf,
-        png::ColorType::Rgb => buf
-            .chunks(3)
-            .flat_map(|p| [p[0], p[1], p[2], 255])
-            .collect(),
-        other => panic!("unexpected PNG colour type {other:?}"),
-    }
-}
 
 fn dot_pixels(rgba: &[u8]) -> usize {
     rgba.chunks(4)
@@ -145,7 +103,7 @@ async fn law_and_incident_pages_render_in_english_and_khmer() {
             let file = dir.join(format!("{name}-{lang}.png"));
             let _ = std::fs::remove_file(&file);
             chromium(&[format!("--screenshot={}", file.display()), url.clone()]).await;
-            let rgba = pixels(&file);
+            let rgba = decode(&file).2;
             if *chart {
                 let dots = dot_pixels(&rgba);
                 assert!(dots > 40, "{name} {lang}: chart dots visible ({dots} px)");
