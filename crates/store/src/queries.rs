@@ -109,81 +109,27 @@ where
 
 /// The blocked-now query (see [`Store::blocked_now`]).
 ///
-/// Both paths build `b(domain, probe_asn, last_time, last_ok)`: the pairs
-/// whose latest decisive measurement in the window is blocked, with its
-/// time and the time of the last ok before it. Without an upper bound
-/// (`to`), `pairs.last_ok`/`pairs.last_blocked` (kept by ingest and
-/// reanalysis) answer that directly; with one, each pair's latest
-/// decisive measurement before `to` is looked up in the index.
+/// Both paths build `runs(domain, probe_asn, last_time, since, run_len,
+/// confirmed)`: the pairs whose latest decisive measurement in the window
+/// is blocked, with the run of blocked measurements since the last ok.
+/// Without an upper bound (`to`), the run kept in `pairs` by ingest and
+/// reanalysis answers directly (clipped to `from` by an index walk only
+/// when the run started before it); with one, each pair's latest decisive
+/// measurement before `to` and its run are looked up in the index.
 fn push_blocked_now<DB: Database>(qb: &mut QueryBuilder<DB>, country: &str, f: &Filters, w: &Window)
 where
     for<'q> i64: Encode<'q, DB> + Type<DB>,
     for<'q> String: Encode<'q, DB> + Type<DB>,
 {
     if w.to.is_none() {
-        qb.push(
-            "WITH b AS (SELECT p.domain AS domain, p.probe_asn AS probe_asn, \
-             p.last_blocked AS last_time, p.last_ok AS last_ok FROM pairs p \
-             WHERE p.last_blocked IS NOT NULL \
-             AND (p.last_ok IS NULL OR p.last_blocked > p.last_ok) AND p.probe_cc = ",
-        )
-        .push_bind(country.to_owned());
-        if let Some(from) = w.from {
-            qb.push(" AND p.last_blocked >= ").push_bind(from);
-        }
-        push_eq_int(qb, "p.probe_asn", f.asn.map(i64::from));
-        push_eq_text(qb, "p.category_code", f.category.as_deref());
-        qb.push("), ");
+        push_stored_runs(qb, country, f, w);
     } else {
-        // per pair: the latest decisive (ok or blocked) measurement in the
-        // window; on equal times, ok wins (index order: time, outcome)
-        qb.push(
-            "WITH latest AS (SELECT p.domain AS domain, p.probe_asn AS probe_asn, \
-             (SELECT m.seq FROM measurements m WHERE m.probe_cc = p.probe_cc \
-             AND m.domain = p.domain AND m.probe_asn = p.probe_asn \
-             AND m.outcome IN ('ok', 'blocked')",
-        );
-        push_time(qb, "m.measurement_start_time", w.from, w.to);
-        qb.push(
-            " ORDER BY m.measurement_start_time DESC, m.outcome DESC LIMIT 1) AS last_seq \
-             FROM pairs p WHERE p.probe_cc = ",
-        )
-        .push_bind(country.to_owned());
-        push_eq_int(qb, "p.probe_asn", f.asn.map(i64::from));
-        push_eq_text(qb, "p.category_code", f.category.as_deref());
-        qb.push(
-            "), b AS (SELECT l.domain AS domain, l.probe_asn AS probe_asn, \
-             m.measurement_start_time AS last_time, \
-             (SELECT MAX(o.measurement_start_time) FROM measurements o WHERE o.probe_cc = ",
-        )
-        .push_bind(country.to_owned());
-        qb.push(
-            " AND o.domain = l.domain AND o.probe_asn = l.probe_asn AND o.outcome = 'ok' \
-             AND o.measurement_start_time < m.measurement_start_time) AS last_ok \
-             FROM latest l JOIN measurements m ON m.seq = l.last_seq \
-             WHERE m.outcome = 'blocked'), ",
-        );
+        push_indexed_runs(qb, country, f, w);
     }
-    // the current run: blocked measurements after the last ok (index-only:
-    // outcome and confirmed are in the index)
-    qb.push(
-        "runs AS (SELECT b.domain AS domain, b.probe_asn AS probe_asn, b.last_time AS last_time, \
-         MIN(r.measurement_start_time) AS since, COUNT(*) AS run_len, \
-         CAST(MAX(r.confirmed) AS BIGINT) AS confirmed \
-         FROM b JOIN measurements r ON r.probe_cc = ",
-    )
-    .push_bind(country.to_owned());
-    qb.push(
-        " AND r.domain = b.domain AND r.probe_asn = b.probe_asn AND r.outcome = 'blocked' \
-         AND r.measurement_start_time <= b.last_time \
-         AND (b.last_ok IS NULL OR r.measurement_start_time > b.last_ok)",
-    );
-    push_time(qb, "r.measurement_start_time", w.from, None);
     // the latest blocked measurement (of several in the same second: the
     // last one stored) gives the id, layer and kind
     qb.push(
-        " GROUP BY b.domain, b.probe_asn, b.last_time) \
-         SELECT runs.domain AS domain, runs.probe_asn AS probe_asn, n.name AS network_name, \
+        " SELECT runs.domain AS domain, runs.probe_asn AS probe_asn, n.name AS network_name, \
          lm.id AS last_id, runs.last_time AS last_time, runs.since AS since, \
          runs.run_len AS run_len, runs.confirmed AS confirmed, v.layer AS layer, v.kind AS kind \
          FROM runs JOIN measurements lm ON lm.seq = (SELECT x.seq FROM measurements x \
@@ -198,6 +144,112 @@ where
          LEFT JOIN networks n ON n.asn = runs.probe_asn \
          ORDER BY runs.domain, runs.probe_asn",
     );
+}
+
+/// `WITH runs AS (…)` from the runs kept in `pairs` (migration 0400).
+fn push_stored_runs<DB: Database>(qb: &mut QueryBuilder<DB>, country: &str, f: &Filters, w: &Window)
+where
+    for<'q> i64: Encode<'q, DB> + Type<DB>,
+    for<'q> String: Encode<'q, DB> + Type<DB>,
+{
+    qb.push("WITH runs AS (SELECT p.domain AS domain, p.probe_asn AS probe_asn, p.last_blocked AS last_time, ");
+    match w.from {
+        None => {
+            qb.push("p.run_since AS since, p.run_len AS run_len, CAST(p.run_confirmed AS BIGINT) AS confirmed");
+        }
+        Some(from) => {
+            // a run that started before the window counts only its part
+            // inside it: walk the index for those pairs alone
+            for (agg, col, alias) in [
+                ("MIN(r.measurement_start_time)", "p.run_since", "since"),
+                ("COUNT(*)", "p.run_len", "run_len"),
+                (
+                    "CAST(COALESCE(MAX(r.confirmed), 0) AS BIGINT)",
+                    "CAST(p.run_confirmed AS BIGINT)",
+                    "confirmed",
+                ),
+            ] {
+                qb.push("CASE WHEN p.run_since >= ")
+                    .push_bind(from)
+                    .push(format_args!(
+                        " THEN {col} ELSE (SELECT {agg} FROM measurements r \
+                         WHERE r.probe_cc = p.probe_cc AND r.domain = p.domain \
+                         AND r.probe_asn = p.probe_asn AND r.outcome = 'blocked' \
+                         AND (p.last_ok IS NULL OR r.measurement_start_time > p.last_ok) \
+                         AND r.measurement_start_time >= "
+                    ))
+                    .push_bind(from)
+                    .push(format_args!(") END AS {alias}"));
+                if alias != "confirmed" {
+                    qb.push(", ");
+                }
+            }
+        }
+    }
+    qb.push(" FROM pairs p WHERE p.run_len > 0 AND p.probe_cc = ")
+        .push_bind(country.to_owned());
+    if let Some(from) = w.from {
+        qb.push(" AND p.last_blocked >= ").push_bind(from);
+    }
+    push_eq_int(qb, "p.probe_asn", f.asn.map(i64::from));
+    push_eq_text(qb, "p.category_code", f.category.as_deref());
+    qb.push(")");
+}
+
+/// `WITH runs AS (…)` from the index, for a window with an end.
+fn push_indexed_runs<DB: Database>(
+    qb: &mut QueryBuilder<DB>,
+    country: &str,
+    f: &Filters,
+    w: &Window,
+) where
+    for<'q> i64: Encode<'q, DB> + Type<DB>,
+    for<'q> String: Encode<'q, DB> + Type<DB>,
+{
+    // per pair: the latest decisive (ok or blocked) measurement in the
+    // window; on equal times, ok wins (index order: time, outcome)
+    qb.push(
+        "WITH latest AS (SELECT p.domain AS domain, p.probe_asn AS probe_asn, \
+         (SELECT m.seq FROM measurements m WHERE m.probe_cc = p.probe_cc \
+         AND m.domain = p.domain AND m.probe_asn = p.probe_asn \
+         AND m.outcome IN ('ok', 'blocked')",
+    );
+    push_time(qb, "m.measurement_start_time", w.from, w.to);
+    qb.push(
+        " ORDER BY m.measurement_start_time DESC, m.outcome DESC LIMIT 1) AS last_seq \
+         FROM pairs p WHERE p.probe_cc = ",
+    )
+    .push_bind(country.to_owned());
+    push_eq_int(qb, "p.probe_asn", f.asn.map(i64::from));
+    push_eq_text(qb, "p.category_code", f.category.as_deref());
+    qb.push(
+        "), b AS (SELECT l.domain AS domain, l.probe_asn AS probe_asn, \
+         m.measurement_start_time AS last_time, \
+         (SELECT MAX(o.measurement_start_time) FROM measurements o WHERE o.probe_cc = ",
+    )
+    .push_bind(country.to_owned());
+    qb.push(
+        " AND o.domain = l.domain AND o.probe_asn = l.probe_asn AND o.outcome = 'ok' \
+         AND o.measurement_start_time < m.measurement_start_time) AS last_ok \
+         FROM latest l JOIN measurements m ON m.seq = l.last_seq \
+         WHERE m.outcome = 'blocked'), ",
+    );
+    // the run: blocked measurements after the last ok (index-only:
+    // outcome and confirmed are in the index)
+    qb.push(
+        "runs AS (SELECT b.domain AS domain, b.probe_asn AS probe_asn, b.last_time AS last_time, \
+         MIN(r.measurement_start_time) AS since, COUNT(*) AS run_len, \
+         CAST(MAX(r.confirmed) AS BIGINT) AS confirmed \
+         FROM b JOIN measurements r ON r.probe_cc = ",
+    )
+    .push_bind(country.to_owned());
+    qb.push(
+        " AND r.domain = b.domain AND r.probe_asn = b.probe_asn AND r.outcome = 'blocked' \
+         AND r.measurement_start_time <= b.last_time \
+         AND (b.last_ok IS NULL OR r.measurement_start_time > b.last_ok)",
+    );
+    push_time(qb, "r.measurement_start_time", w.from, None);
+    qb.push(" GROUP BY b.domain, b.probe_asn, b.last_time)");
 }
 
 #[derive(sqlx::FromRow)]

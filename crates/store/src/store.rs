@@ -353,9 +353,9 @@ impl Store {
                 qb.build().execute(&mut *tx).await?;
             }
 
-            // (country, ASN, domain) pairs: latest known category, latest ok
-            // and latest blocked times
-            let mut pairs: BTreeMap<(&str, i64, &str), PairUpdate<'_>> = BTreeMap::new();
+            // (country, ASN, domain) pairs: latest known category, latest
+            // ok and latest blocked times, and the current blocked run
+            let mut pairs: BTreeMap<(&str, i64, &str), PairBatch<'_>> = BTreeMap::new();
             // per-day counts
             let mut stats: BTreeMap<StatKey, (i64, i64)> = BTreeMap::new();
             // network names first seen in measurements
@@ -370,13 +370,10 @@ impl Store {
                         slot.category = m.category_code.as_deref();
                     }
                     slot.last_seen = slot.last_seen.max(r.start);
-                    let latest = match m.verdict.outcome {
-                        Outcome::Ok => Some(&mut slot.last_ok),
-                        Outcome::Blocked => Some(&mut slot.last_blocked),
-                        Outcome::Down | Outcome::Unknown => None,
-                    };
-                    if let Some(latest) = latest {
-                        *latest = (*latest).max(Some(r.start));
+                    match m.verdict.outcome {
+                        Outcome::Ok => slot.last_ok = slot.last_ok.max(Some(r.start)),
+                        Outcome::Blocked => slot.blocked.push((r.start, m.verdict.confirmed)),
+                        Outcome::Down | Outcome::Unknown => {}
                     }
                 }
                 let cell = stats.entry(StatKey::of(m, r.start)).or_default();
@@ -386,33 +383,83 @@ impl Store {
                     networks.insert(i64::from(m.probe_asn), name);
                 }
             }
-            let pairs: Vec<_> = pairs.into_iter().collect();
-            for chunk in pairs.chunks(ROWS_PER_STATEMENT) {
+            if matches!(self.backend, Backend::Postgres(_)) && !pairs.is_empty() {
+                // pair rows are read, then written: one ingest at a time
+                // (SQLite's BEGIN IMMEDIATE already is)
+                sqlx::query(PG_PAIRS_LOCK).execute(&mut *tx).await?;
+            }
+            let keys: Vec<(&str, i64, &str)> = pairs.keys().copied().collect();
+            let mut before: HashMap<(String, i64, String), PairState> =
+                HashMap::with_capacity(keys.len());
+            for chunk in keys.chunks(ROWS_PER_STATEMENT) {
+                let mut qb = QueryBuilder::<Db>::new(
+                    "SELECT p.probe_cc, p.probe_asn, p.domain, p.last_seen, p.last_ok, \
+                     p.last_blocked, p.run_since, p.run_len, p.run_confirmed FROM (",
+                );
+                qb.push_values(chunk, |mut b, (cc, asn, domain)| {
+                    b.push_bind(*cc).push_bind(*asn).push_bind(*domain);
+                });
+                // VALUES columns are column1.. on both backends; joining
+                // (rather than a row-value IN) lets SQLite use the key
+                qb.push(
+                    ") AS k JOIN pairs p ON p.probe_cc = k.column1 \
+                     AND p.probe_asn = k.column2 AND p.domain = k.column3",
+                );
+                let rows: Vec<PairState> = qb.build_query_as().fetch_all(&mut *tx).await?;
+                before.extend(
+                    rows.into_iter()
+                        .map(|s| ((s.probe_cc.clone(), s.probe_asn, s.domain.clone()), s)),
+                );
+            }
+            let mut recount: Vec<(&str, i64, &str)> = Vec::new();
+            let after: Vec<_> = pairs
+                .into_iter()
+                .map(|(key, batch)| {
+                    let old = before.get(&(key.0.to_owned(), key.1, key.2.to_owned()));
+                    let (row, exact) = batch.apply(old);
+                    if !exact {
+                        recount.push(key);
+                    }
+                    (key, batch.category, row)
+                })
+                .collect();
+            for chunk in after.chunks(ROWS_PER_STATEMENT) {
                 let mut qb = QueryBuilder::<Db>::new(
                     "INSERT INTO pairs (probe_cc, probe_asn, domain, category_code, last_seen, \
-                     last_ok, last_blocked) ",
+                     last_ok, last_blocked, run_since, run_len, run_confirmed) ",
                 );
-                qb.push_values(chunk, |mut b, ((cc, asn, domain), u)| {
-                    b.push_bind(cc.to_string())
+                qb.push_values(chunk, |mut b, ((cc, asn, domain), category, row)| {
+                    b.push_bind(*cc)
                         .push_bind(*asn)
-                        .push_bind(domain.to_string())
-                        .push_bind(u.category.map(str::to_owned))
-                        .push_bind(u.last_seen)
-                        .push_bind(u.last_ok)
-                        .push_bind(u.last_blocked);
+                        .push_bind(*domain)
+                        .push_bind(*category)
+                        .push_bind(row.last_seen)
+                        .push_bind(row.last_ok)
+                        .push_bind(row.last_blocked)
+                        .push_bind(row.run_since)
+                        .push_bind(row.run_len)
+                        .push_bind(row.run_confirmed);
                 });
-                // later of two nullable times, written so both dialects agree
+                // the new values were computed from the row read above, in
+                // this transaction, under the write lock
                 qb.push(
                     " ON CONFLICT (probe_cc, probe_asn, domain) DO UPDATE SET \
                      category_code = COALESCE(excluded.category_code, pairs.category_code), \
-                     last_seen = CASE WHEN excluded.last_seen > pairs.last_seen \
-                       THEN excluded.last_seen ELSE pairs.last_seen END, \
-                     last_ok = COALESCE(CASE WHEN excluded.last_ok > pairs.last_ok \
-                       THEN excluded.last_ok ELSE pairs.last_ok END, excluded.last_ok), \
-                     last_blocked = COALESCE(CASE WHEN excluded.last_blocked > pairs.last_blocked \
-                       THEN excluded.last_blocked ELSE pairs.last_blocked END, excluded.last_blocked)",
+                     last_seen = excluded.last_seen, last_ok = excluded.last_ok, \
+                     last_blocked = excluded.last_blocked, run_since = excluded.run_since, \
+                     run_len = excluded.run_len, run_confirmed = excluded.run_confirmed",
                 );
                 qb.build().execute(&mut *tx).await?;
+            }
+            // an ok that landed inside a stored run (out-of-order arrival)
+            // splits it: count what is left from the index
+            for (cc, asn, domain) in recount {
+                sqlx::query(RECOUNT_RUN)
+                    .bind(cc)
+                    .bind(asn)
+                    .bind(domain)
+                    .execute(&mut *tx)
+                    .await?;
             }
             let stats: Vec<_> = stats.into_iter().collect();
             for chunk in stats.chunks(ROWS_PER_STATEMENT) {
@@ -620,7 +667,8 @@ impl Store {
                         .execute(&mut *tx)
                         .await?;
                 }
-                if let (Some(domain), true) = (&row.domain, old.outcome != new.outcome) {
+                let run_changes = (old.outcome, old.confirmed) != (new.outcome, new.confirmed);
+                if let (Some(domain), true) = (&row.domain, run_changes) {
                     touched_pairs.insert((row.probe_cc.clone(), row.probe_asn, domain.clone()));
                 }
                 let day = row.measurement_start_time.div_euclid(SECONDS_PER_DAY);
@@ -675,6 +723,9 @@ impl Store {
                     .await?;
                 }
             }
+            if matches!(self.backend, Backend::Postgres(_)) && !touched_pairs.is_empty() {
+                sqlx::query(PG_PAIRS_LOCK).execute(&mut *tx).await?;
+            }
             for (cc, asn, domain) in &touched_pairs {
                 sqlx::query(
                     "UPDATE pairs SET \
@@ -691,6 +742,12 @@ impl Store {
                 .bind(domain.clone())
                 .execute(&mut *tx)
                 .await?;
+                sqlx::query(RECOUNT_RUN)
+                    .bind(cc.clone())
+                    .bind(*asn)
+                    .bind(domain.clone())
+                    .execute(&mut *tx)
+                    .await?;
             }
             tx.commit().await?;
         });
@@ -762,14 +819,97 @@ fn redact(url: &str) -> String {
     }
 }
 
-/// What one batch changes in a `pairs` row.
+/// What one batch brings to a `pairs` row.
 #[derive(Default)]
-struct PairUpdate<'a> {
+struct PairBatch<'a> {
     category: Option<&'a str>,
     last_seen: i64,
     last_ok: Option<i64>,
-    last_blocked: Option<i64>,
+    /// (time, confirmed) of the batch's blocked measurements
+    blocked: Vec<(i64, bool)>,
 }
+
+/// A `pairs` row's times and current run (see migration 0400).
+#[derive(sqlx::FromRow, Debug, Clone, PartialEq, Eq)]
+struct PairState {
+    probe_cc: String,
+    probe_asn: i64,
+    domain: String,
+    last_seen: i64,
+    last_ok: Option<i64>,
+    last_blocked: Option<i64>,
+    run_since: Option<i64>,
+    run_len: i64,
+    run_confirmed: i16,
+}
+
+/// The values written back to a `pairs` row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct PairRow {
+    last_seen: i64,
+    last_ok: Option<i64>,
+    last_blocked: Option<i64>,
+    run_since: Option<i64>,
+    run_len: i64,
+    run_confirmed: i16,
+}
+
+impl PairBatch<'_> {
+    /// The row after this batch, from the row before it (`None`: a new
+    /// pair), and whether the run is exact. The run is the blocked
+    /// measurements after the latest ok; it is extended when the latest ok
+    /// does not move, restarted when it moves past every stored blocked
+    /// measurement, and otherwise (an ok older than the stored run's end
+    /// arrived late) must be recounted from the index.
+    fn apply(&self, old: Option<&PairState>) -> (PairRow, bool) {
+        let (old_ok, old_blocked) = old.map_or((None, None), |o| (o.last_ok, o.last_blocked));
+        let last_ok = old_ok.max(self.last_ok);
+        let last_blocked = self.blocked.iter().map(|(t, _)| *t).max().max(old_blocked);
+        let last_seen = old.map_or(self.last_seen, |o| o.last_seen.max(self.last_seen));
+        let (mut since, mut len, mut confirmed, exact) = match old {
+            Some(o) if last_ok == old_ok => (o.run_since, o.run_len, o.run_confirmed, true),
+            _ => (None, 0, 0, old_blocked.is_none_or(|b| Some(b) <= last_ok)),
+        };
+        for &(t, c) in &self.blocked {
+            if last_ok.is_none_or(|ok| t > ok) {
+                since = Some(since.map_or(t, |s: i64| s.min(t)));
+                len += 1;
+                confirmed = confirmed.max(i16::from(c));
+            }
+        }
+        let row = PairRow {
+            last_seen,
+            last_ok,
+            last_blocked,
+            run_since: since,
+            run_len: len,
+            run_confirmed: confirmed,
+        };
+        (row, exact)
+    }
+}
+
+/// Serialises the read-then-write of `pairs` rows between PostgreSQL
+/// transactions (a transaction-scoped advisory lock; the key is arbitrary
+/// but fixed).
+const PG_PAIRS_LOCK: &str = "SELECT pg_advisory_xact_lock(7243015)";
+
+/// Recounts one pair's current run from the index (`$1` country, `$2` ASN,
+/// `$3` domain), after its `last_ok` is right.
+const RECOUNT_RUN: &str = "UPDATE pairs SET \
+    run_since = (SELECT MIN(m.measurement_start_time) FROM measurements m \
+      WHERE m.probe_cc = pairs.probe_cc AND m.domain = pairs.domain \
+      AND m.probe_asn = pairs.probe_asn AND m.outcome = 'blocked' \
+      AND (pairs.last_ok IS NULL OR m.measurement_start_time > pairs.last_ok)), \
+    run_len = (SELECT COUNT(*) FROM measurements m \
+      WHERE m.probe_cc = pairs.probe_cc AND m.domain = pairs.domain \
+      AND m.probe_asn = pairs.probe_asn AND m.outcome = 'blocked' \
+      AND (pairs.last_ok IS NULL OR m.measurement_start_time > pairs.last_ok)), \
+    run_confirmed = (SELECT COALESCE(MAX(m.confirmed), 0) FROM measurements m \
+      WHERE m.probe_cc = pairs.probe_cc AND m.domain = pairs.domain \
+      AND m.probe_asn = pairs.probe_asn AND m.outcome = 'blocked' \
+      AND (pairs.last_ok IS NULL OR m.measurement_start_time > pairs.last_ok)) \
+    WHERE probe_cc = $1 AND probe_asn = $2 AND domain = $3";
 
 /// One validated measurement with its compressed raw JSON.
 struct PreparedRow<'a> {

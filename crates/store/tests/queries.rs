@@ -27,6 +27,8 @@ use canary_store::{
     BlockedSite, BlockingEvent, Filters, NewMeasurement, Outcome, Selection, SharePoint,
     TimelinePoint,
 };
+use std::collections::BTreeMap;
+
 use common::{at, measurement, verdict, Harness};
 use time::macros::date;
 use Outcome::{Blocked, Down, Ok as Fine, Unknown};
@@ -942,7 +944,179 @@ async fn batch_order_decides_ties_not_ids(h: &Harness) {
     assert_eq!(names, ["a.example", "x.example", "z.example"]);
 }
 
+/// splitmix64, for the randomised model test below.
+fn mix(x: &mut u64) -> u64 {
+    *x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    let mut z = *x;
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// (domain, asn, since, last_seen, run length, confirmed): what a blocked
+/// site must say, whatever the path that computed it.
+type RunOwned = (
+    String,
+    u32,
+    time::OffsetDateTime,
+    time::OffsetDateTime,
+    u64,
+    bool,
+);
+
+fn runs_of(found: &[BlockedSite]) -> Vec<RunOwned> {
+    found
+        .iter()
+        .map(|s| {
+            (
+                s.domain.clone(),
+                s.asn,
+                s.since,
+                s.last_seen,
+                s.measurements,
+                s.confirmed,
+            )
+        })
+        .collect()
+}
+
+/// The definition of blocked-now, written plainly over every stored
+/// (domain, asn, time, outcome, confirmed): per pair, blocked when its
+/// latest blocked time in the window is later than its latest ok; the run
+/// is the blocked measurements in the window after that ok.
+fn model(stored: &[(String, u32, i64, Outcome, bool)], from: Option<i64>) -> Vec<RunOwned> {
+    let mut pairs: BTreeMap<(String, u32), Vec<(i64, Outcome, bool)>> = BTreeMap::new();
+    for (d, asn, t, o, c) in stored {
+        pairs
+            .entry((d.clone(), *asn))
+            .or_default()
+            .push((*t, *o, *c));
+    }
+    let ts = |t: i64| time::OffsetDateTime::from_unix_timestamp(t).unwrap();
+    let mut out = Vec::new();
+    for ((d, asn), ms) in pairs {
+        let last_ok = ms.iter().filter(|m| m.1 == Fine).map(|m| m.0).max();
+        let run: Vec<_> = ms
+            .iter()
+            .filter(|m| m.1 == Blocked)
+            .filter(|m| last_ok.is_none_or(|ok| m.0 > ok) && from.is_none_or(|f| m.0 >= f))
+            .collect();
+        if run.is_empty() {
+            continue;
+        }
+        out.push((
+            d,
+            asn,
+            ts(run.iter().map(|m| m.0).min().unwrap()),
+            ts(run.iter().map(|m| m.0).max().unwrap()),
+            run.len() as u64,
+            run.iter().any(|m| m.2),
+        ));
+    }
+    out
+}
+
+/// The runs kept in `pairs` at ingest must equal both the index walk (a
+/// window with an end) and the plain definition, whatever the order in
+/// which measurements arrive (late ok inside a run, late blocked before
+/// an ok, ties at one second, duplicates) and after reanalysis changes
+/// verdicts.
+async fn stored_runs_match_the_index_whatever_the_arrival_order(h: &Harness) {
+    const START: i64 = 1_709_251_200; // 2024-03-01
+    let outcomes = [Fine, Blocked, Blocked, Down, Unknown];
+    let mut stored: Vec<(String, u32, i64, Outcome, bool)> = Vec::new();
+    let mut ids: Vec<String> = Vec::new();
+    for seed in 0..8u64 {
+        let mut rng = seed.wrapping_mul(0x1234_5678_9ABC_DEF1);
+        let mut fresh = Vec::new();
+        for i in 0..120 {
+            let domain = ["r1.example", "r2.example"][(mix(&mut rng) % 2) as usize];
+            let asn = [100, 200][(mix(&mut rng) % 2) as usize];
+            // 40 distinct seconds: ties are common
+            let t = START + (mix(&mut rng) % 40) as i64 * 3600;
+            let outcome = outcomes[(mix(&mut rng) % outcomes.len() as u64) as usize];
+            let confirmed = outcome == Blocked && mix(&mut rng) % 4 == 0;
+            let id = format!("s{seed}-{i}");
+            let when = time::OffsetDateTime::from_unix_timestamp(t).unwrap();
+            let mut m = measurement(
+                &id,
+                "KH",
+                asn,
+                domain,
+                "2024-03-01 00:00",
+                verdict(outcome, Some("dns"), confirmed),
+            );
+            m.measurement_start_time = when;
+            fresh.push((m, (domain.to_owned(), asn, t, outcome, confirmed)));
+        }
+        // random batches of 1..30, some re-sending earlier measurements
+        let mut rest = &fresh[..];
+        while !rest.is_empty() {
+            let n = (1 + mix(&mut rng) % 30).min(rest.len() as u64) as usize;
+            let (batch, tail) = rest.split_at(n);
+            rest = tail;
+            let mut ms: Vec<NewMeasurement> = batch.iter().map(|(m, _)| m.clone()).collect();
+            if mix(&mut rng) % 3 == 0 {
+                ms.push(ms[0].clone());
+            }
+            let report = h.store.insert_batch(&ms).await.unwrap();
+            assert_eq!(report.inserted, batch.len() as u64, "seed {seed}");
+            for (m, row) in batch {
+                stored.push(row.clone());
+                ids.push(m.id.clone());
+            }
+            let cases = [None, Some(START + (mix(&mut rng) % 40) as i64 * 3600)];
+            for from in cases {
+                let f = Filters {
+                    from: from.map(|t| time::OffsetDateTime::from_unix_timestamp(t).unwrap()),
+                    ..Filters::default()
+                };
+                let fast = h.store.blocked_now("KH", &f).await.unwrap();
+                let bounded = Filters {
+                    to: Some(at("2100-01-01 00:00")),
+                    ..f.clone()
+                };
+                let slow = h.store.blocked_now("KH", &bounded).await.unwrap();
+                assert_eq!(
+                    fast, slow,
+                    "seed {seed}, from {from:?}: stored runs = index walk"
+                );
+                assert_eq!(
+                    runs_of(&fast),
+                    model(&stored, from),
+                    "seed {seed}, from {from:?}: = the definition"
+                );
+            }
+        }
+        // reanalysis flips a third of this seed's verdicts
+        let mut changes = Vec::new();
+        for i in 0..120 {
+            if mix(&mut rng) % 3 != 0 {
+                continue;
+            }
+            let outcome = outcomes[(mix(&mut rng) % outcomes.len() as u64) as usize];
+            let confirmed = outcome == Blocked && mix(&mut rng) % 2 == 0;
+            let k = stored.len() - 120 + i;
+            stored[k].3 = outcome;
+            stored[k].4 = confirmed;
+            changes.push((ids[k].clone(), verdict(outcome, Some("dns"), confirmed)));
+        }
+        h.store.replace_verdicts(&changes).await.unwrap();
+        let fast = h
+            .store
+            .blocked_now("KH", &Filters::default())
+            .await
+            .unwrap();
+        assert_eq!(
+            runs_of(&fast),
+            model(&stored, None),
+            "seed {seed}: after reanalysis"
+        );
+    }
+}
+
 on_both_backends!(
+    stored_runs_match_the_index_whatever_the_arrival_order,
     optimize_keeps_every_answer,
     batch_order_decides_ties_not_ids,
     blocked_now_follows_the_latest_decisive_verdict,
