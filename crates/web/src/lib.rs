@@ -76,6 +76,7 @@ pub mod demo;
 mod error;
 pub mod export;
 pub mod i18n;
+pub mod proxy;
 mod ratelimit;
 pub mod records;
 mod registry_ui;

@@ -111,8 +111,13 @@ pub struct WebConfig {
     /// Who may read what.
     pub access: AccessPolicy,
     /// Set the `Secure` attribute and `__Host-` prefix on cookies (when the
-    /// server is reached over HTTPS, e.g. behind a TLS proxy).
+    /// server is reached over HTTPS, e.g. behind a TLS proxy). A trusted
+    /// proxy's `X-Forwarded-Proto: https` also turns them on per request.
     pub cookie_secure: bool,
+    /// Reverse proxies whose `X-Forwarded-For` / `Forwarded` headers are
+    /// believed (see [`crate::proxy`]); empty (the default): those headers
+    /// are ignored and every limit is keyed by the TCP peer.
+    pub trusted_proxies: Vec<crate::proxy::Cidr>,
     /// Largest submission body, in bytes.
     pub max_submission_bytes: usize,
     /// Most measurements in one JSONL submission.
@@ -175,6 +180,7 @@ impl WebConfig {
             categories: Arc::new(HashMap::new()),
             access: AccessPolicy::default(),
             cookie_secure: false,
+            trusted_proxies: Vec::new(),
             max_submission_bytes: 4 * 1024 * 1024,
             max_batch: 1000,
             submit_burst: 120,
@@ -447,7 +453,13 @@ impl FromRequestParts<Shared> for Ctx {
     type Rejection = Fail;
 
     async fn from_request_parts(parts: &mut Parts, state: &Shared) -> Result<Self, Fail> {
-        let secure = state.cfg.cookie_secure;
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|ci| ci.0.ip());
+        let trusted = &state.cfg.trusted_proxies;
+        let secure = state.cfg.cookie_secure
+            || peer.is_some_and(|p| crate::proxy::forwarded_https(p, &parts.headers, trusted));
         let jar = cookies(&parts.headers);
         let query: Vec<(String, String)> = parts
             .uri
@@ -482,10 +494,10 @@ impl FromRequestParts<Shared> for Ctx {
             new_csrf: None,
             path: parts.uri.path().to_owned(),
             query,
-            source: parts
-                .extensions
-                .get::<ConnectInfo<SocketAddr>>()
-                .map(|ci| state.hasher.source(ci.0.ip())),
+            source: peer.map(|p| {
+                let client = crate::proxy::client_ip(p, &parts.headers, trusted);
+                state.hasher.source(client)
+            }),
             secure,
         };
         if let Some(token) = jar.get(session_cookie_name(secure)).filter(|t| is_token(t)) {
