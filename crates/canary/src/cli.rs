@@ -687,6 +687,14 @@ pub struct ServeArgs {
     #[arg(long)]
     pub cookie_secure: bool,
 
+    /// The address of your reverse proxy (nginx, Caddy), e.g. 127.0.0.1/32;
+    /// repeat for several. Only requests from it have their
+    /// X-Forwarded-For/Forwarded headers believed (so each visitor gets its
+    /// own rate limit) and its X-Forwarded-Proto: https marks cookies
+    /// Secure. Without it those headers are ignored.
+    #[arg(long = "trusted-proxy", value_name = "CIDR")]
+    pub trusted_proxies: Vec<canary_web::proxy::Cidr>,
+
     /// The field key that opens the registry's sensitive fields for the
     /// users allowed to read them. Without it they stay sealed and every
     /// page shows them redacted.

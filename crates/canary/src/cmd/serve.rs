@@ -48,6 +48,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         let mut config = WebConfig::new(store);
         config.fingerprints = Arc::new(fingerprints);
         config.cookie_secure = args.cookie_secure;
+        config.trusted_proxies = args.trusted_proxies.clone();
         config.registry_keys = ring.map(Arc::new);
         config.evidence_dir = Some(evidence_dir);
         #[cfg(feature = "pdf")]
