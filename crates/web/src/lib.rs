@@ -5,7 +5,8 @@
 //! * **probes** submit measurements to the **collector**
 //!   (`POST /api/v1/submit`, one OONI JSON document or JSONL). A
 //!   submission is size-capped, rate-limited per source (a keyed hash of
-//!   the address: the address itself is never stored or logged),
+//!   the address: the address itself is never stored or logged; behind a
+//!   reverse proxy, see [`proxy`] and [`WebConfig::trusted_proxies`]),
 //!   `probe_ip`-scrubbed, schema-checked, and its verdict is recomputed
 //!   from the raw records by `canary-analysis` (web_connectivity) or
 //!   `canary-social` (facebook_messenger, whatsapp, telegram, signal,
