@@ -12,7 +12,9 @@
 //! time order),
 //! `CANARY_BENCH_BACKENDS` (`sqlite,postgres`; PostgreSQL needs
 //! `CANARY_TEST_POSTGRES_URL`), `CANARY_BENCH_DIR` (where the SQLite file
-//! goes, default a temp dir).
+//! goes, default a temp dir), `CANARY_BENCH_KEEP` (set: keep the SQLite
+//! file and the PostgreSQL database, e.g. for the web crate's
+//! `country_page` bench).
 //!
 //! Synthetic data: 2,000 domains x 5 Cambodian networks over 90 days, in
 //! time order (a random (domain, network) pair per measurement), a
@@ -394,6 +396,9 @@ async fn main() {
                     })
                     .unwrap_or(0);
                 println!("  SQLite files: {:.0} MB", size as f64 / 1e6);
+                if std::env::var("CANARY_BENCH_KEEP").is_ok() {
+                    println!("  kept: {}", dir.keep().join("bench.db").display());
+                }
             }
             Err(e) => println!("cannot open SQLite: {e}"),
         }

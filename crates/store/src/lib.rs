@@ -28,7 +28,7 @@
 //! | `verdicts` | measurement (`measurement_seq`) | the current verdict ([`StoredVerdict`]): OONI `blocking`/`accessible`, Canary's `outcome`/`layer`/`kind`, `confirmed`, `fingerprint`, `explanation`, `rules_fired` (JSON), `rules_version` |
 //! | `verdict_history` | replaced verdict | what [`Store::replace_verdicts`] overwrote, with its `rules_version` ([`Store::verdict_history`]) |
 //! | `networks` | ASN | name: from an operator ([`Store::upsert_network`]) or the first probe that named it |
-//! | `pairs` | (country, ASN, domain) | every combination ever measured: the domain's category and the times of the latest measurement, latest `ok` and latest `blocked` one (kept by ingest and reanalysis): the driver of [`Store::blocked_now`] |
+//! | `pairs` | (country, ASN, domain) | every combination ever measured: the domain's category and the times of the latest measurement, latest `ok` and latest `blocked` one, and the current blocked run (`run_since`, `run_len`, `run_confirmed`: the blocked measurements after the latest `ok`; empty when not blocked now), all kept by ingest and reanalysis: the driver of [`Store::blocked_now`] |
 //! | `daily_stats` | (country, UTC day, ASN, category, outcome, layer) | measurement and confirmed counts, kept by ingest and reanalysis: the series, summaries and ASN timelines read these instead of millions of rows |
 //! | `blocking_events` | (country, ASN, domain, layer, start) | detected events (CUSUM), ongoing while `end_time` is NULL |
 //!
@@ -53,8 +53,10 @@
 //!   [`StoreError::Invalid`], never a panic; every value reaches SQL as a
 //!   bound parameter.
 //! * **Fast country pages**: "blocked now" without an end date reads the
-//!   `pairs` times and only the runs of the blocked sites; with an end date
-//!   it looks up each site's latest measurement in the index. Series and
+//!   runs kept in `pairs` (a partial index holds only the pairs blocked
+//!   now; with a start date, only runs that began before it are clipped in
+//!   the index); with an end date it looks up each site's latest
+//!   measurement and walks its run in the index. Series and
 //!   counts come from `daily_stats`. Call [`Store::optimize`] after a
 //!   large import.
 //! * **Raw kept**: [`Store::measurement`] and [`Store::raw_batch`] give the

@@ -79,8 +79,8 @@ use time::{Date, OffsetDateTime};
 use tracing::debug;
 
 use crate::store::{
-    check_country, check_len, decompress, to_asn, with_backend, Backend, BeginWrite,
-    SECONDS_PER_DAY,
+    check_country, check_len, decompress, insert_probe_networks, to_asn, with_backend, Backend,
+    BeginWrite, SECONDS_PER_DAY,
 };
 use crate::types::{
     Filters, InsertReport, Outcome, RawMeasurement, ReplaceReport, MAX_FIELD_BYTES, MAX_ID_BYTES,
@@ -836,15 +836,7 @@ impl Store {
                     networks.insert(i64::from(r.m.probe_asn), name);
                 }
             }
-            let networks: Vec<_> = networks.into_iter().collect();
-            for chunk in networks.chunks(ROWS_PER_STATEMENT) {
-                let mut qb = QueryBuilder::<Db>::new("INSERT INTO networks (asn, name, updated_at) ");
-                qb.push_values(chunk, |mut b, (asn, name)| {
-                    b.push_bind(*asn).push_bind(name.to_string()).push_bind(received_at);
-                });
-                qb.push(" ON CONFLICT (asn) DO NOTHING");
-                qb.build().execute(&mut *tx).await?;
-            }
+            insert_probe_networks(&mut tx, &networks, received_at).await?;
             tx.commit().await?;
             new_rows.len() as u64
         });

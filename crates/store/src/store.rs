@@ -484,16 +484,7 @@ impl Store {
                 );
                 qb.build().execute(&mut *tx).await?;
             }
-            let networks: Vec<_> = networks.into_iter().collect();
-            for chunk in networks.chunks(ROWS_PER_STATEMENT) {
-                let mut qb = QueryBuilder::<Db>::new("INSERT INTO networks (asn, name, updated_at) ");
-                qb.push_values(chunk, |mut b, (asn, name)| {
-                    b.push_bind(*asn).push_bind(name.to_string()).push_bind(received_at);
-                });
-                // names set by an operator (upsert_network) win over the probes'
-                qb.push(" ON CONFLICT (asn) DO NOTHING");
-                qb.build().execute(&mut *tx).await?;
-            }
+            insert_probe_networks(&mut tx, &networks, received_at).await?;
             tx.commit().await?;
             new_rows.len() as u64
         });
@@ -807,6 +798,33 @@ impl Store {
             })
             .collect()
     }
+}
+
+/// Records the network names that probes reported (`asn` → name) inside a
+/// write transaction. Names set by an operator ([`Store::upsert_network`])
+/// win: a known ASN is left alone.
+pub(crate) async fn insert_probe_networks<DB>(
+    tx: &mut Transaction<'static, DB>,
+    networks: &BTreeMap<i64, &str>,
+    at: i64,
+) -> Result<(), sqlx::Error>
+where
+    DB: sqlx::Database,
+    for<'q> i64: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    for<'q> &'q str: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    for<'e> &'e mut DB::Connection: sqlx::Executor<'e, Database = DB>,
+    DB::Arguments: sqlx::IntoArguments<DB>,
+{
+    let networks: Vec<(i64, &str)> = networks.iter().map(|(a, n)| (*a, *n)).collect();
+    for chunk in networks.chunks(ROWS_PER_STATEMENT) {
+        let mut qb = QueryBuilder::<DB>::new("INSERT INTO networks (asn, name, updated_at) ");
+        qb.push_values(chunk, |mut b, (asn, name)| {
+            b.push_bind(*asn).push_bind(*name).push_bind(at);
+        });
+        qb.push(" ON CONFLICT (asn) DO NOTHING");
+        qb.build().execute(&mut **tx).await?;
+    }
+    Ok(())
 }
 
 /// The URL without its credentials (`postgres://***@host/db`).

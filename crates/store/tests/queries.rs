@@ -985,7 +985,8 @@ fn runs_of(found: &[BlockedSite]) -> Vec<RunOwned> {
 /// latest blocked time in the window is later than its latest ok; the run
 /// is the blocked measurements in the window after that ok.
 fn model(stored: &[(String, u32, i64, Outcome, bool)], from: Option<i64>) -> Vec<RunOwned> {
-    let mut pairs: BTreeMap<(String, u32), Vec<(i64, Outcome, bool)>> = BTreeMap::new();
+    type Pair = (String, u32);
+    let mut pairs: BTreeMap<Pair, Vec<(i64, Outcome, bool)>> = BTreeMap::new();
     for (d, asn, t, o, c) in stored {
         pairs
             .entry((d.clone(), *asn))
@@ -1035,7 +1036,7 @@ async fn stored_runs_match_the_index_whatever_the_arrival_order(h: &Harness) {
             // 40 distinct seconds: ties are common
             let t = START + (mix(&mut rng) % 40) as i64 * 3600;
             let outcome = outcomes[(mix(&mut rng) % outcomes.len() as u64) as usize];
-            let confirmed = outcome == Blocked && mix(&mut rng) % 4 == 0;
+            let confirmed = outcome == Blocked && mix(&mut rng).is_multiple_of(4);
             let id = format!("s{seed}-{i}");
             let when = time::OffsetDateTime::from_unix_timestamp(t).unwrap();
             let mut m = measurement(
@@ -1056,7 +1057,7 @@ async fn stored_runs_match_the_index_whatever_the_arrival_order(h: &Harness) {
             let (batch, tail) = rest.split_at(n);
             rest = tail;
             let mut ms: Vec<NewMeasurement> = batch.iter().map(|(m, _)| m.clone()).collect();
-            if mix(&mut rng) % 3 == 0 {
+            if mix(&mut rng).is_multiple_of(3) {
                 ms.push(ms[0].clone());
             }
             let report = h.store.insert_batch(&ms).await.unwrap();
@@ -1091,11 +1092,11 @@ async fn stored_runs_match_the_index_whatever_the_arrival_order(h: &Harness) {
         // reanalysis flips a third of this seed's verdicts
         let mut changes = Vec::new();
         for i in 0..120 {
-            if mix(&mut rng) % 3 != 0 {
+            if !mix(&mut rng).is_multiple_of(3) {
                 continue;
             }
             let outcome = outcomes[(mix(&mut rng) % outcomes.len() as u64) as usize];
-            let confirmed = outcome == Blocked && mix(&mut rng) % 2 == 0;
+            let confirmed = outcome == Blocked && mix(&mut rng).is_multiple_of(2);
             let k = stored.len() - 120 + i;
             stored[k].3 = outcome;
             stored[k].4 = confirmed;
