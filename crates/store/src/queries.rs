@@ -230,8 +230,13 @@ fn push_indexed_runs<DB: Database>(
     .push_bind(country.to_owned());
     qb.push(
         " AND o.domain = l.domain AND o.probe_asn = l.probe_asn AND o.outcome = 'ok' \
-         AND o.measurement_start_time < m.measurement_start_time) AS last_ok \
-         FROM latest l JOIN measurements m ON m.seq = l.last_seq \
+         AND o.measurement_start_time < m.measurement_start_time",
+    );
+    // an ok before the window does not matter (the run is clipped to it
+    // anyway): stop looking back at the window's start
+    push_time(qb, "o.measurement_start_time", w.from, None);
+    qb.push(
+        ") AS last_ok FROM latest l JOIN measurements m ON m.seq = l.last_seq \
          WHERE m.outcome = 'blocked'), ",
     );
     // the run: blocked measurements after the last ok (index-only:
