@@ -1418,17 +1418,53 @@ async fn api_countries(State(s): State<Shared>, ctx: Ctx) -> Result<Response, Fa
     table(format_of(&ctx)?, "countries", &countries)
 }
 
+/// An API read of one thing (a country, a site, a network), its start
+/// done: see [`api_read`].
+pub(crate) struct ApiRead<K> {
+    /// The path's key, parsed.
+    pub(crate) key: K,
+    /// `?format=`.
+    pub(crate) format: Format,
+    /// The explorer's filters (`asn`, `category`, `from`, `to`).
+    pub(crate) filters: Filters,
+}
+
+/// The start every API read of one thing shares, in this order: access
+/// (`access.api`), the path's `key` parsed by `parse`, `?format=`, then the
+/// filters. The handler then queries the store and sends
+/// [`ApiRead::table`].
+pub(crate) fn api_read<K>(
+    s: &Shared,
+    ctx: &Ctx,
+    key: &str,
+    parse: impl FnOnce(&str) -> Result<K, Fail>,
+) -> Result<ApiRead<K>, Fail> {
+    ctx.require(s.cfg.access.api)?;
+    let key = parse(key)?;
+    let format = format_of(ctx)?;
+    let filters = FilterForm::from_ctx(ctx).filters()?;
+    Ok(ApiRead {
+        key,
+        format,
+        filters,
+    })
+}
+
+impl<K: std::fmt::Display> ApiRead<K> {
+    /// `rows` as JSON, or as the CSV file `{prefix}{key}.csv`.
+    pub(crate) fn table<T: Serialize>(&self, prefix: &str, rows: &[T]) -> Result<Response, Fail> {
+        table(self.format, &format!("{prefix}{}", self.key), rows)
+    }
+}
+
 async fn api_blocked(
     State(s): State<Shared>,
     ctx: Ctx,
     Path(cc): Path<String>,
 ) -> Result<Response, Fail> {
-    ctx.require(s.cfg.access.api)?;
-    let cc = parse_country(&cc)?;
-    let format = format_of(&ctx)?;
-    let filters = FilterForm::from_ctx(&ctx).filters()?;
-    let rows = s.cfg.store.blocked_now(&cc, &filters).await?;
-    table(format, &format!("blocked-{cc}"), &rows)
+    let q = api_read(&s, &ctx, &cc, parse_country)?;
+    let rows = s.cfg.store.blocked_now(&q.key, &q.filters).await?;
+    q.table("blocked-", &rows)
 }
 
 async fn api_series(
@@ -1436,12 +1472,9 @@ async fn api_series(
     ctx: Ctx,
     Path(cc): Path<String>,
 ) -> Result<Response, Fail> {
-    ctx.require(s.cfg.access.api)?;
-    let cc = parse_country(&cc)?;
-    let format = format_of(&ctx)?;
-    let filters = FilterForm::from_ctx(&ctx).filters()?;
-    let rows = s.cfg.store.blocked_share_series(&cc, &filters).await?;
-    table(format, &format!("series-{cc}"), &rows)
+    let q = api_read(&s, &ctx, &cc, parse_country)?;
+    let rows = s.cfg.store.blocked_share_series(&q.key, &q.filters).await?;
+    q.table("series-", &rows)
 }
 
 async fn api_summary(
@@ -1449,37 +1482,29 @@ async fn api_summary(
     ctx: Ctx,
     Path(cc): Path<String>,
 ) -> Result<Response, Fail> {
-    ctx.require(s.cfg.access.api)?;
-    let cc = parse_country(&cc)?;
-    let format = format_of(&ctx)?;
-    let filters = FilterForm::from_ctx(&ctx).filters()?;
-    let summary = s.cfg.store.country_summary(&cc, &filters).await?;
-    match format {
-        Format::Json => Ok(axum::Json(summary).into_response()),
-        Format::Csv => {
-            let mut head = summary.clone();
-            head.networks.clear();
-            #[derive(Serialize)]
-            struct Row {
-                country: String,
-                measurements: u64,
-                blocked_measurements: u64,
-                sites_tested: u64,
-                sites_blocked: u64,
-            }
-            table(
-                format,
-                &format!("summary-{cc}"),
-                &[Row {
-                    country: head.country,
-                    measurements: head.measurements,
-                    blocked_measurements: head.blocked_measurements,
-                    sites_tested: head.sites_tested,
-                    sites_blocked: head.sites_blocked,
-                }],
-            )
-        }
+    let q = api_read(&s, &ctx, &cc, parse_country)?;
+    let summary = s.cfg.store.country_summary(&q.key, &q.filters).await?;
+    if q.format == Format::Json {
+        return Ok(axum::Json(summary).into_response());
     }
+    #[derive(Serialize)]
+    struct Row {
+        country: String,
+        measurements: u64,
+        blocked_measurements: u64,
+        sites_tested: u64,
+        sites_blocked: u64,
+    }
+    q.table(
+        "summary-",
+        &[Row {
+            country: summary.country,
+            measurements: summary.measurements,
+            blocked_measurements: summary.blocked_measurements,
+            sites_tested: summary.sites_tested,
+            sites_blocked: summary.sites_blocked,
+        }],
+    )
 }
 
 async fn api_networks(
@@ -1487,12 +1512,14 @@ async fn api_networks(
     ctx: Ctx,
     Path(cc): Path<String>,
 ) -> Result<Response, Fail> {
-    ctx.require(s.cfg.access.api)?;
-    let cc = parse_country(&cc)?;
-    let format = format_of(&ctx)?;
-    let filters = FilterForm::from_ctx(&ctx).filters()?;
-    let summary = s.cfg.store.country_summary(&cc, &filters).await?;
-    table(format, &format!("networks-{cc}"), &summary.networks)
+    let q = api_read(&s, &ctx, &cc, parse_country)?;
+    let summary = s.cfg.store.country_summary(&q.key, &q.filters).await?;
+    q.table("networks-", &summary.networks)
+}
+
+/// `?country=`, parsed.
+fn country_of(ctx: &Ctx) -> Result<Option<String>, Fail> {
+    ctx.query("country").map(parse_country).transpose()
 }
 
 async fn api_domain(
@@ -1500,17 +1527,14 @@ async fn api_domain(
     ctx: Ctx,
     Path(domain): Path<String>,
 ) -> Result<Response, Fail> {
-    ctx.require(s.cfg.access.api)?;
-    let domain = parse_domain(&domain)?;
-    let format = format_of(&ctx)?;
-    let filters = FilterForm::from_ctx(&ctx).filters()?;
-    let country = ctx.query("country").map(parse_country).transpose()?;
+    let q = api_read(&s, &ctx, &domain, parse_domain)?;
+    let country = country_of(&ctx)?;
     let rows = s
         .cfg
         .store
-        .domain_timeline(&domain, country.as_deref(), &filters)
+        .domain_timeline(&q.key, country.as_deref(), &q.filters)
         .await?;
-    table(format, &format!("timeline-{domain}"), &rows)
+    q.table("timeline-", &rows)
 }
 
 async fn api_asn(
@@ -1518,23 +1542,20 @@ async fn api_asn(
     ctx: Ctx,
     Path(asn): Path<String>,
 ) -> Result<Response, Fail> {
-    ctx.require(s.cfg.access.api)?;
-    let asn = parse_asn(&asn)?;
-    let format = format_of(&ctx)?;
-    let filters = FilterForm::from_ctx(&ctx).filters()?;
-    let country = ctx.query("country").map(parse_country).transpose()?;
+    let q = api_read(&s, &ctx, &asn, parse_asn)?;
+    let country = country_of(&ctx)?;
     let rows = s
         .cfg
         .store
-        .asn_timeline(asn, country.as_deref(), &filters)
+        .asn_timeline(q.key, country.as_deref(), &q.filters)
         .await?;
-    table(format, &format!("timeline-AS{asn}"), &rows)
+    q.table("timeline-AS", &rows)
 }
 
 fn selection_of(ctx: &Ctx) -> Result<Selection, Fail> {
     let f = FilterForm::from_ctx(ctx).filters()?;
     Ok(Selection {
-        country: ctx.query("country").map(parse_country).transpose()?,
+        country: country_of(ctx)?,
         asn: f.asn,
         domain: ctx.query("domain").map(parse_domain).transpose()?,
         category: f.category,

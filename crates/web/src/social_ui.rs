@@ -58,7 +58,7 @@ use serde::Serialize;
 
 use crate::chart::escape;
 use crate::i18n::Lang;
-use crate::server::{format_of, parse_country, parse_id, table, Ctx, Fail, FilterForm, Shared};
+use crate::server::{api_read, parse_country, parse_id, table, Ctx, Fail, Shared};
 
 /// This area's templates, by name.
 pub(crate) const TEMPLATES: &[(&str, &str)] = &[
@@ -242,12 +242,9 @@ async fn api_social(
     ctx: Ctx,
     Path(cc): Path<String>,
 ) -> Result<Response, Fail> {
-    ctx.require(s.cfg.access.api)?;
-    let cc = parse_country(&cc)?;
-    let format = format_of(&ctx)?;
-    let filters = FilterForm::from_ctx(&ctx).filters()?;
-    let rows = s.cfg.store.social_latest(&cc, &filters).await?;
-    table(format, &format!("social-{cc}"), &rows)
+    let q = api_read(&s, &ctx, &cc, parse_country)?;
+    let rows = s.cfg.store.social_latest(&q.key, &q.filters).await?;
+    q.table("social-", &rows)
 }
 
 async fn api_series(
@@ -255,12 +252,9 @@ async fn api_series(
     ctx: Ctx,
     Path(cc): Path<String>,
 ) -> Result<Response, Fail> {
-    ctx.require(s.cfg.access.api)?;
-    let cc = parse_country(&cc)?;
-    let format = format_of(&ctx)?;
-    let filters = FilterForm::from_ctx(&ctx).filters()?;
-    let rows = s.cfg.store.social_series(&cc, &filters).await?;
-    table(format, &format!("social-series-{cc}"), &rows)
+    let q = api_read(&s, &ctx, &cc, parse_country)?;
+    let rows = s.cfg.store.social_series(&q.key, &q.filters).await?;
+    q.table("social-series-", &rows)
 }
 
 async fn api_restricted(
@@ -268,18 +262,15 @@ async fn api_restricted(
     ctx: Ctx,
     Path(cc): Path<String>,
 ) -> Result<Response, Fail> {
-    ctx.require(s.cfg.access.api)?;
-    let cc = parse_country(&cc)?;
-    let format = format_of(&ctx)?;
-    let filters = FilterForm::from_ctx(&ctx).filters()?;
-    let mut rows = s.cfg.store.restricted_pages(&cc, &filters).await?;
+    let q = api_read(&s, &ctx, &cc, parse_country)?;
+    let mut rows = s.cfg.store.restricted_pages(&q.key, &q.filters).await?;
     if let Some(status) = ctx.query("status") {
         if !matches!(status, "network_blocked" | "platform_restricted") {
             return Err(Fail::bad("status: network_blocked or platform_restricted"));
         }
         rows.retain(|r| r.status == status);
     }
-    table(format, &format!("restricted-{cc}"), &rows)
+    q.table("restricted-", &rows)
 }
 
 async fn api_raw(

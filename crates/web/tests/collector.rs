@@ -7,20 +7,8 @@ use common::{shared_data, start, start_with, Client};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-/// A valid demo measurement as JSON, with a fresh uid.
 fn measurement(uid: &str) -> Value {
-    static TEMPLATE: std::sync::OnceLock<Value> = std::sync::OnceLock::new();
-    let template = TEMPLATE.get_or_init(|| {
-        let (ms, _) = canary_web::demo::dataset().unwrap();
-        let blocked = ms
-            .iter()
-            .find(|m| m.verdict.kind.as_deref() == Some("blockpage_ip"))
-            .unwrap();
-        serde_json::from_slice(&blocked.raw_json).unwrap()
-    });
-    let mut v = template.clone();
-    v["measurement_uid"] = json!(uid);
-    v
+    common::blockpage_measurement(uid)
 }
 
 fn body(v: &Value) -> Vec<u8> {

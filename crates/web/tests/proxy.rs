@@ -17,7 +17,6 @@ use canary_web::{serve, ServerHandle, WebConfig};
 use common::{test_config, TestServer, PASSWORD};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue, COOKIE, SET_COOKIE};
 use reqwest::StatusCode;
-use serde_json::{json, Value};
 
 // ------------------------------------------------------------ log capture
 
@@ -98,18 +97,8 @@ fn client(headers: &[(&str, &str)]) -> reqwest::Client {
 
 /// A valid demo measurement with a fresh uid.
 fn measurement(n: u32) -> Vec<u8> {
-    static TEMPLATE: OnceLock<Value> = OnceLock::new();
-    let template = TEMPLATE.get_or_init(|| {
-        let (ms, _) = canary_web::demo::dataset().unwrap();
-        let blocked = ms
-            .iter()
-            .find(|m| m.verdict.kind.as_deref() == Some("blockpage_ip"))
-            .unwrap();
-        serde_json::from_slice(&blocked.raw_json).unwrap()
-    });
-    let mut v = template.clone();
-    v["measurement_uid"] = json!(format!("20241101000000.{n:06}_KH_webconnectivity_px"));
-    serde_json::to_vec(&v).unwrap()
+    let uid = format!("20241101000000.{n:06}_KH_webconnectivity_px");
+    serde_json::to_vec(&common::blockpage_measurement(&uid)).unwrap()
 }
 
 /// Submits one measurement as a client behind the proxy; the status code.

@@ -96,6 +96,23 @@ impl TestServer {
     }
 }
 
+/// A valid demo web_connectivity measurement (a blockpage) as JSON, with
+/// `uid` as its measurement_uid: what a probe would submit.
+pub fn blockpage_measurement(uid: &str) -> serde_json::Value {
+    static TEMPLATE: std::sync::OnceLock<serde_json::Value> = std::sync::OnceLock::new();
+    let template = TEMPLATE.get_or_init(|| {
+        let (ms, _) = canary_web::demo::dataset().unwrap();
+        let blocked = ms
+            .iter()
+            .find(|m| m.verdict.kind.as_deref() == Some("blockpage_ip"))
+            .unwrap();
+        serde_json::from_slice(&blocked.raw_json).unwrap()
+    });
+    let mut v = template.clone();
+    v["measurement_uid"] = serde_json::json!(uid);
+    v
+}
+
 pub fn shared_data() -> Option<PathBuf> {
     let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data");
     p.is_dir().then_some(p)
