@@ -203,9 +203,8 @@ pub enum SeedCommand {
 /// Options of `canary seed kh`.
 #[derive(Debug, clap::Args)]
 pub struct SeedArgs {
-    /// The database: a SQLite file or a postgres:// URL.
-    #[arg(long, value_name = "URL", default_value = DEFAULT_DATABASE)]
-    pub database: String,
+    #[command(flatten)]
+    pub database: DatabaseArgs,
 
     #[command(flatten)]
     pub key: KeyArgs,
@@ -223,9 +222,8 @@ pub struct SeedArgs {
 /// Options of `canary verify`.
 #[derive(Debug, clap::Args)]
 pub struct VerifyArgs {
-    /// The database: a SQLite file or a postgres:// URL.
-    #[arg(long, value_name = "URL", default_value = DEFAULT_DATABASE)]
-    pub database: String,
+    #[command(flatten)]
+    pub database: DatabaseArgs,
 
     /// Also re-hash every evidence file kept in this folder (the one given
     /// to `canary serve --evidence-dir`).
@@ -291,9 +289,8 @@ pub struct RegistryRekeyArgs {
     #[arg(long, value_name = "USER", default_value = "cli")]
     pub by: String,
 
-    /// The database: a SQLite file or a postgres:// URL.
-    #[arg(long, value_name = "URL", default_value = DEFAULT_DATABASE)]
-    pub database: String,
+    #[command(flatten)]
+    pub database: DatabaseArgs,
 }
 
 /// Options of `canary registry export`.
@@ -324,9 +321,8 @@ pub struct RegistryExportArgs {
     #[command(flatten)]
     pub key: KeyArgs,
 
-    /// The database: a SQLite file or a postgres:// URL.
-    #[arg(long, value_name = "URL", default_value = DEFAULT_DATABASE)]
-    pub database: String,
+    #[command(flatten)]
+    pub database: DatabaseArgs,
 }
 
 /// Options of `canary registry import`.
@@ -343,9 +339,8 @@ pub struct RegistryImportArgs {
     #[arg(long, value_name = "USER", default_value = "cli")]
     pub by: String,
 
-    /// The database: a SQLite file or a postgres:// URL.
-    #[arg(long, value_name = "URL", default_value = DEFAULT_DATABASE)]
-    pub database: String,
+    #[command(flatten)]
+    pub database: DatabaseArgs,
 
     /// Print the counts as JSON.
     #[arg(long)]
@@ -627,6 +622,16 @@ pub struct AnalyseArgs {
 /// URL. The same default for every command that uses the store.
 pub const DEFAULT_DATABASE: &str = "canary.db";
 
+/// `--database`: the store a command reads and writes, the same flag with
+/// the same default for every command that uses it. Open it with
+/// [`DatabaseArgs::open`] or [`DatabaseArgs::with_store`] (in `cmd/database.rs`).
+#[derive(Debug, Clone, clap::Args)]
+pub struct DatabaseArgs {
+    /// The database: a SQLite file or a postgres:// URL.
+    #[arg(id = "database", long = "database", value_name = "URL", default_value = DEFAULT_DATABASE)]
+    pub url: String,
+}
+
 /// Options of `canary import`.
 #[derive(Debug, clap::Args)]
 pub struct ImportArgs {
@@ -634,9 +639,8 @@ pub struct ImportArgs {
     #[arg(required = true, value_name = "FILE_OR_DIR")]
     pub paths: Vec<PathBuf>,
 
-    /// The database: a SQLite file or a postgres:// URL.
-    #[arg(long, value_name = "URL", default_value = DEFAULT_DATABASE)]
-    pub database: String,
+    #[command(flatten)]
+    pub database: DatabaseArgs,
 
     #[command(flatten)]
     pub verdict: VerdictArgs,
@@ -649,9 +653,8 @@ pub struct ImportArgs {
 /// Options of `canary reanalyse`.
 #[derive(Debug, clap::Args)]
 pub struct ReanalyseArgs {
-    /// The database: a SQLite file or a postgres:// URL.
-    #[arg(long, value_name = "URL", default_value = DEFAULT_DATABASE)]
-    pub database: String,
+    #[command(flatten)]
+    pub database: DatabaseArgs,
 
     #[command(flatten)]
     pub verdict: VerdictArgs,
@@ -668,9 +671,8 @@ pub struct ServeArgs {
     #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:8080")]
     pub listen: std::net::SocketAddr,
 
-    /// The database: a SQLite file or a postgres:// URL.
-    #[arg(long, value_name = "URL", default_value = DEFAULT_DATABASE)]
-    pub database: String,
+    #[command(flatten)]
+    pub database: DatabaseArgs,
 
     /// Load the demo dataset first: measurements and the Cambodia registry
     /// (idempotent; without a key the registry's one sensitive field is
@@ -695,9 +697,9 @@ pub struct ServeArgs {
     #[arg(long = "trusted-proxy", value_name = "CIDR")]
     pub trusted_proxies: Vec<canary_web::proxy::Cidr>,
 
-    /// The field key that opens the registry's sensitive fields for the
-    /// users allowed to read them. Without it they stay sealed and every
-    /// page shows them redacted.
+    // The field key opens the registry's sensitive fields for the users
+    // allowed to read them; without it they stay sealed and every page
+    // shows them redacted. (clap shows KeyArgs' own help, not this.)
     #[command(flatten)]
     pub key: KeyArgs,
 
@@ -758,9 +760,8 @@ pub struct CreateUserArgs {
     #[arg(long)]
     pub password_stdin: bool,
 
-    /// The database: a SQLite file or a postgres:// URL.
-    #[arg(long, value_name = "URL", default_value = DEFAULT_DATABASE)]
-    pub database: String,
+    #[command(flatten)]
+    pub database: DatabaseArgs,
 }
 
 /// Options of `canary report`.
@@ -819,9 +820,8 @@ pub struct ReportArgs {
     #[arg(long, value_name = "SOURCE", default_value = "store")]
     pub registry: String,
 
-    /// The database: a SQLite file or a postgres:// URL.
-    #[arg(long, value_name = "URL", default_value = DEFAULT_DATABASE)]
-    pub database: String,
+    #[command(flatten)]
+    pub database: DatabaseArgs,
 
     /// Write the report here instead of standard output.
     #[arg(long, short, value_name = "FILE")]
@@ -859,4 +859,74 @@ pub struct VerdictArgs {
     /// Treat this private range as routable (labs, intranets). Repeatable.
     #[arg(long, value_name = "CIDR")]
     pub routable: Vec<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::*;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        // Duplicate flags, `requires` naming a missing argument, bad
+        // defaults: clap checks them all here rather than at a user's run.
+        Cli::command().debug_assert();
+    }
+
+    /// Every subcommand path, e.g. `["registry", "export"]`, with its command.
+    fn leaves(cmd: &clap::Command, path: Vec<String>, out: &mut Vec<(Vec<String>, clap::Command)>) {
+        if cmd.get_subcommands().next().is_none() {
+            out.push((path, cmd.clone()));
+            return;
+        }
+        for sub in cmd.get_subcommands() {
+            let mut p = path.clone();
+            p.push(sub.get_name().to_owned());
+            leaves(sub, p, out);
+        }
+    }
+
+    #[test]
+    fn every_command_that_uses_the_store_takes_the_same_database_flag() {
+        let mut cmd = Cli::command();
+        cmd.build();
+        let mut all = Vec::new();
+        leaves(&cmd, Vec::new(), &mut all);
+        let mut with_database: Vec<String> = Vec::new();
+        for (path, sub) in &all {
+            let Some(arg) = sub.get_arguments().find(|a| a.get_id() == "database") else {
+                continue;
+            };
+            let name = path.join(" ");
+            assert_eq!(arg.get_long(), Some("database"), "{name}");
+            assert_eq!(
+                arg.get_default_values(),
+                [DEFAULT_DATABASE],
+                "{name}: the default"
+            );
+            assert_eq!(
+                arg.get_help().map(ToString::to_string).as_deref(),
+                Some("The database: a SQLite file or a postgres:// URL"),
+                "{name}: the help"
+            );
+            with_database.push(name);
+        }
+        with_database.sort();
+        assert_eq!(
+            with_database,
+            [
+                "admin create-user",
+                "import",
+                "reanalyse",
+                "registry export",
+                "registry import",
+                "registry rekey",
+                "report",
+                "seed kh",
+                "serve",
+                "verify",
+            ]
+        );
+    }
 }

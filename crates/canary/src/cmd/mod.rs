@@ -1,6 +1,7 @@
 //! One module per subcommand; each turns parsed arguments into work.
 
 mod analyse;
+mod database;
 mod helper;
 mod inspect;
 mod lists;
@@ -12,6 +13,8 @@ mod store_cmds;
 mod submit;
 
 use std::process::ExitCode;
+
+use anyhow::Context;
 
 use crate::cli::Command;
 
@@ -33,4 +36,22 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Verify(args) => registry::verify(args),
         Command::Registry(command) => registry::run(command),
     }
+}
+
+/// A runtime on this thread, for commands that do one thing after another
+/// (open the store, read or write, close it).
+pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")
+}
+
+/// A runtime with a worker per core, for commands that serve, measure or
+/// judge many things at once.
+pub fn multi_thread_runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")
 }

@@ -22,23 +22,15 @@ use serde_json::json;
 use time::OffsetDateTime;
 
 use crate::cli::{
-    GenKeyArgs, KeyArgs, RegistryCommand, RegistryExportArgs, RegistryImportArgs,
+    DatabaseArgs, GenKeyArgs, KeyArgs, RegistryCommand, RegistryExportArgs, RegistryImportArgs,
     RegistryRekeyArgs, SeedArgs, SeedCommand, VerifyArgs,
 };
-use crate::cmd::store_cmds::{open_store, shown};
 
 /// The environment variable holding the field key text.
 pub const KEY_ENV: &str = "CANARY_FIELD_KEY";
 
 /// Most files read from a CSV folder.
 const MAX_CSV_FILES: usize = 64;
-
-fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("starting the async runtime")
-}
 
 /// The key ring from `--key-file` (and `--old-key-file`s), else from
 /// `CANARY_FIELD_KEY`, else `None`.
@@ -50,17 +42,18 @@ pub fn key_ring(args: &KeyArgs) -> anyhow::Result<Option<KeyRing>> {
         let key = FieldKey::from_env(KEY_ENV).with_context(|| format!("reading {KEY_ENV}"))?;
         return Ok(Some(KeyRing::new(key)));
     };
-    let key = FieldKey::from_file(path)
-        .with_context(|| format!("reading the key file {}", path.display()))?;
-    let mut ring = KeyRing::new(key);
+    let mut ring = KeyRing::new(read_key_file(path)?);
     for old in &args.old_key_file {
-        let key = FieldKey::from_file(old)
-            .with_context(|| format!("reading the key file {}", old.display()))?;
         ring = ring
-            .with_older(key)
+            .with_older(read_key_file(old)?)
             .with_context(|| format!("adding {}", old.display()))?;
     }
     Ok(Some(ring))
+}
+
+/// One field key file (made by `canary admin gen-key`).
+fn read_key_file(path: &Path) -> anyhow::Result<FieldKey> {
+    FieldKey::from_file(path).with_context(|| format!("reading the key file {}", path.display()))
 }
 
 /// Runs `$f(&mut collection, args…)?` on every top-level record collection.
@@ -187,9 +180,13 @@ fn print_counts(report: &ImportReport) {
     }
 }
 
-fn counts_json(report: &ImportReport, database: &str, sensitive: Sensitive) -> serde_json::Value {
+fn counts_json(
+    report: &ImportReport,
+    database: &DatabaseArgs,
+    sensitive: Sensitive,
+) -> serde_json::Value {
     json!({
-        "database": shown(database),
+        "database": database.shown(),
         "changed": report.changed(),
         "sensitive": sensitive.as_str(),
         "collections": report.collections,
@@ -204,18 +201,15 @@ pub fn seed(command: SeedCommand) -> anyhow::Result<ExitCode> {
 
 fn seed_cmd(args: SeedArgs) -> anyhow::Result<ExitCode> {
     let ring = key_ring(&args.key)?;
-    let (report, sensitive) = runtime()?.block_on(async {
-        let store = open_store(&args.database).await?;
-        let out = seed_kh(&store, ring.as_ref(), args.without_sensitive).await;
-        store.close().await;
-        out
-    })?;
+    let (report, sensitive) = args
+        .database
+        .with_store(async |store| seed_kh(store, ring.as_ref(), args.without_sensitive).await)?;
     if args.json {
         println!("{}", counts_json(&report, &args.database, sensitive));
     } else {
         println!(
             "canary: Cambodia registry in {}: {} rows added or updated (sensitive fields {})",
-            shown(&args.database),
+            args.database.shown(),
             report.changed(),
             sensitive.as_str()
         );
@@ -241,13 +235,10 @@ fn check_opens<R: Record + Clone>(
 /// `canary verify`: exit 0 when all is well, 1 when anything is broken.
 pub fn verify(args: VerifyArgs) -> anyhow::Result<ExitCode> {
     let ring = match &args.key_file {
-        Some(path) => Some(KeyRing::new(
-            FieldKey::from_file(path)
-                .with_context(|| format!("reading the key file {}", path.display()))?,
-        )),
+        Some(path) => Some(KeyRing::new(read_key_file(path)?)),
         None => None,
     };
-    require_existing(&args.database)?;
+    args.database.require_existing()?;
     if let Some(dir) = &args.evidence_dir {
         if !dir.is_dir() {
             bail!("--evidence-dir {}: not a folder", dir.display());
@@ -257,8 +248,7 @@ pub fn verify(args: VerifyArgs) -> anyhow::Result<ExitCode> {
         Some(path) => Some(read_anchors(path)?),
         None => None,
     };
-    let (mut report, heads, mut ds) = runtime()?.block_on(async {
-        let store = open_store(&args.database).await?;
+    let (mut report, heads, mut ds) = args.database.with_store(async |store| {
         let mut report = store
             .registry_verify(args.evidence_dir.as_deref())
             .await
@@ -273,7 +263,6 @@ pub fn verify(args: VerifyArgs) -> anyhow::Result<ExitCode> {
         let heads = store.registry_chain_heads().await?;
         // Rows that do not parse are in the report already.
         let ds = store.registry_load().await.unwrap_or_default();
-        store.close().await;
         anyhow::Ok((report, heads, ds))
     })?;
     if let Some(ring) = &ring {
@@ -292,7 +281,7 @@ pub fn verify(args: VerifyArgs) -> anyhow::Result<ExitCode> {
             "{}",
             json!({
                 "ok": report.is_ok(),
-                "database": shown(&args.database),
+                "database": args.database.shown(),
                 "records": report.records,
                 "custody_chains": report.custody_chains,
                 "custody_events": report.custody_events,
@@ -425,7 +414,7 @@ fn export(args: RegistryExportArgs) -> anyhow::Result<ExitCode> {
         "csv" => ExportFormat::Csv,
         other => bail!("--format {other}: use json or csv"),
     };
-    require_existing(&args.database)?;
+    args.database.require_existing()?;
     let ring = key_ring(&args.key)?;
     if args.reveal && ring.is_none() {
         bail!("--reveal needs the field key: --key-file FILE or {KEY_ENV}");
@@ -436,9 +425,8 @@ fn export(args: RegistryExportArgs) -> anyhow::Result<ExitCode> {
             args.output.display()
         );
     }
-    let (files, sha256, rows, who) = runtime()?.block_on(async {
-        let store = open_store(&args.database).await?;
-        let p = principal(&store, args.as_user.as_deref()).await?;
+    let (files, sha256, rows, who) = args.database.with_store(async |store| {
+        let p = principal(store, args.as_user.as_deref()).await?;
         let mut ds = store
             .registry_load()
             .await
@@ -456,7 +444,6 @@ fn export(args: RegistryExportArgs) -> anyhow::Result<ExitCode> {
             .registry_audit_append_all(log.entries())
             .await
             .context("recording the export in the audit log")?;
-        store.close().await;
         anyhow::Ok((out.files, out.sha256, rows, p.describe()))
     })?;
     write_export(&args.output, format, &files)?;
@@ -563,14 +550,11 @@ fn import(args: RegistryImportArgs) -> anyhow::Result<ExitCode> {
     let ring = key_ring(&args.key)?;
     let mut ds = read_dataset(&args.path)?;
     let sensitive = protect(&mut ds, ring.as_ref(), false)?;
-    let report = runtime()?.block_on(async {
-        let store = open_store(&args.database).await?;
-        let report = store
+    let report = args.database.with_store(async |store| {
+        store
             .registry_import(&ds, &args.by, OffsetDateTime::now_utc())
             .await
-            .context("importing into the registry");
-        store.close().await;
-        report
+            .context("importing into the registry")
     })?;
     if args.json {
         println!("{}", counts_json(&report, &args.database, sensitive));
@@ -578,7 +562,7 @@ fn import(args: RegistryImportArgs) -> anyhow::Result<ExitCode> {
         println!(
             "canary: imported {} into {}: {} rows added or updated",
             args.path.display(),
-            shown(&args.database),
+            args.database.shown(),
             report.changed()
         );
         print_counts(&report);
@@ -619,12 +603,11 @@ fn resealed<R: Record + Clone>(
 }
 
 fn rekey(args: RegistryRekeyArgs) -> anyhow::Result<ExitCode> {
-    require_existing(&args.database)?;
+    args.database.require_existing()?;
     let Some(ring) = key_ring(&args.key)? else {
         bail!("give the new key with --key-file and the old one(s) with --old-key-file");
     };
-    let changed = runtime()?.block_on(async {
-        let store = open_store(&args.database).await?;
+    let changed = args.database.with_store(async |store| {
         let ds = store
             .registry_load()
             .await
@@ -651,8 +634,7 @@ fn rekey(args: RegistryRekeyArgs) -> anyhow::Result<ExitCode> {
             benchmarks
         );
         if changed == 0 {
-            drop(batch); // give its connection back before closing the pool
-            store.close().await;
+            // dropped unused: its connection goes back before the pool closes
             return anyhow::Ok(0);
         }
         batch
@@ -668,92 +650,19 @@ fn rekey(args: RegistryRekeyArgs) -> anyhow::Result<ExitCode> {
             )
             .await?;
         batch.commit().await?;
-        store.close().await;
         anyhow::Ok(changed)
     })?;
     println!(
         "canary: {changed} record(s) re-sealed with key {} in {}",
         ring.current_id(),
-        shown(&args.database)
+        args.database.shown()
     );
     Ok(ExitCode::SUCCESS)
-}
-
-/// The SQLite file a database URL names, if it names one.
-fn sqlite_path(database: &str) -> Option<&Path> {
-    if database.starts_with("postgres://") || database.starts_with("postgresql://") {
-        return None;
-    }
-    let path = database
-        .strip_prefix("sqlite://")
-        .or_else(|| database.strip_prefix("sqlite:"))
-        .unwrap_or(database);
-    (!path.is_empty() && path != ":memory:").then(|| Path::new(path))
-}
-
-/// Read-only commands never create an empty database for a mistyped path.
-fn require_existing(database: &str) -> anyhow::Result<()> {
-    match sqlite_path(database) {
-        Some(path) if !path.exists() => bail!(
-            "no database at {} (check --database; `canary seed kh` or `canary serve` create one)",
-            path.display()
-        ),
-        _ => Ok(()),
-    }
-}
-
-/// The evidence folder `serve` uses by default: `canary-evidence` beside a
-/// SQLite database file, or in the working directory for PostgreSQL.
-pub fn default_evidence_dir(database: &str) -> PathBuf {
-    let Some(path) = sqlite_path(database) else {
-        return PathBuf::from("canary-evidence");
-    };
-    match path.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => parent.join("canary-evidence"),
-        _ => PathBuf::from("canary-evidence"),
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_evidence_folder_sits_beside_a_sqlite_file_else_in_the_working_directory() {
-        for (database, expected) in [
-            ("canary.db", "canary-evidence"),
-            (
-                "/var/lib/canary/canary.db",
-                "/var/lib/canary/canary-evidence",
-            ),
-            ("sqlite:data/c.db", "data/canary-evidence"),
-            ("sqlite:///srv/c.db", "/srv/canary-evidence"),
-            ("sqlite::memory:", "canary-evidence"),
-            ("postgres://canary@db/canary", "canary-evidence"),
-        ] {
-            assert_eq!(
-                default_evidence_dir(database),
-                PathBuf::from(expected),
-                "{database}"
-            );
-        }
-    }
-
-    #[test]
-    fn read_only_commands_refuse_a_missing_sqlite_file_but_not_other_urls() {
-        let dir = tempfile::tempdir().unwrap();
-        let missing = dir.path().join("typo.db");
-        let missing = missing.to_str().unwrap();
-        for database in [missing.to_owned(), format!("sqlite:{missing}")] {
-            let err = require_existing(&database).unwrap_err().to_string();
-            assert!(err.contains("no database at"), "{err}");
-        }
-        std::fs::write(dir.path().join("there.db"), b"").unwrap();
-        let there = dir.path().join("there.db");
-        assert!(require_existing(there.to_str().unwrap()).is_ok());
-        assert!(require_existing("postgres://canary@db/canary").is_ok());
-        assert!(require_existing("sqlite::memory:").is_ok());
-    }
 
     #[test]
     fn clear_fields_are_sealed_with_a_key_redacted_on_request_else_refused_by_name() {

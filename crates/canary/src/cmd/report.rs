@@ -19,7 +19,6 @@ use canary_registry::AuditAction;
 use canary_report::{Edition, ReportOptions};
 
 use crate::cli::ReportArgs;
-use crate::cmd::store_cmds::{open_store, shown};
 
 fn date(s: &str, what: &str) -> anyhow::Result<time::Date> {
     let format = time::macros::format_description!("[year]-[month]-[day]");
@@ -89,50 +88,41 @@ pub fn run(args: ReportArgs) -> anyhow::Result<ExitCode> {
         bail!("this canary was built without PDF support: rebuild with `cargo build --release --features pdf`, or use --format html");
     }
     let source = registry(&args.registry)?;
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("starting the async runtime")?;
-    let bytes = runtime.block_on(async {
-        let store = open_store(&args.database).await?;
-        let result = async {
-            let from_store = matches!(source, RegistrySource::Store);
-            let dataset = match source {
-                RegistrySource::Given(d) => *d,
-                // an empty registry is reported by gather (a warning and
-                // "nothing documented yet" in the registry sections)
-                RegistrySource::Store => store.registry_load().await.with_context(|| {
-                    format!("reading the registry in {}", shown(&args.database))
-                })?,
-            };
-            let data = canary_report::gather(&store, &dataset, &options).await?;
-            for warning in &data.warnings {
-                eprintln!("canary: warning: {warning}");
-            }
-            let bytes = if pdf {
-                render_pdf(&data, &options)?
-            } else {
-                canary_report::render_html(&data, &options).into_bytes()
-            };
-            if from_store {
-                // the stored registry's records left the database: audited
-                // like any export, before the report is written
-                store
-                    .registry_audit_append(
-                        AUDIT_ACTOR,
-                        AuditAction::Export,
-                        &report_name(&options, pdf),
-                        time::OffsetDateTime::now_utc(),
-                        &audit_details(&options, pdf, &bytes),
-                    )
-                    .await
-                    .context("recording the report in the registry's audit log")?;
-            }
-            anyhow::Ok(bytes)
+    let bytes = args.database.with_store(async |store| {
+        let from_store = matches!(source, RegistrySource::Store);
+        let dataset = match source {
+            RegistrySource::Given(d) => *d,
+            // an empty registry is reported by gather (a warning and
+            // "nothing documented yet" in the registry sections)
+            RegistrySource::Store => store
+                .registry_load()
+                .await
+                .with_context(|| format!("reading the registry in {}", args.database.shown()))?,
+        };
+        let data = canary_report::gather(store, &dataset, &options).await?;
+        for warning in &data.warnings {
+            eprintln!("canary: warning: {warning}");
         }
-        .await;
-        store.close().await;
-        result
+        let bytes = if pdf {
+            render_pdf(&data, &options)?
+        } else {
+            canary_report::render_html(&data, &options).into_bytes()
+        };
+        if from_store {
+            // the stored registry's records left the database: audited
+            // like any export, before the report is written
+            store
+                .registry_audit_append(
+                    AUDIT_ACTOR,
+                    AuditAction::Export,
+                    &report_name(&options, pdf),
+                    time::OffsetDateTime::now_utc(),
+                    &audit_details(&options, pdf, &bytes),
+                )
+                .await
+                .context("recording the report in the registry's audit log")?;
+        }
+        anyhow::Ok(bytes)
     })?;
     match &args.output {
         Some(path) => {

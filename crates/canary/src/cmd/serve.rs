@@ -10,7 +10,6 @@ use canary_web::accounts::{PasswordParams, Role};
 use canary_web::{serve, WebConfig};
 
 use crate::cli::{AdminCommand, CreateUserArgs, ServeArgs};
-use crate::cmd::store_cmds::open_store;
 
 pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let fingerprints = crate::judge::fingerprints(&args.fingerprints)?;
@@ -18,13 +17,9 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let evidence_dir = args
         .evidence_dir
         .clone()
-        .unwrap_or_else(|| crate::cmd::registry::default_evidence_dir(&args.database));
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("starting the async runtime")?;
-    runtime.block_on(async move {
-        let store = open_store(&args.database).await?;
+        .unwrap_or_else(|| args.database.default_evidence_dir());
+    crate::cmd::multi_thread_runtime()?.block_on(async move {
+        let store = args.database.open().await?;
         if args.demo {
             let report = canary_web::demo::load(&store)
                 .await
@@ -110,14 +105,9 @@ fn create_user(args: CreateUserArgs) -> anyhow::Result<ExitCode> {
         other => bail!("--role {other}: use viewer, analyst or admin"),
     };
     let password = read_password(&args)?;
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("starting the async runtime")?;
-    let user = runtime.block_on(async {
-        let store = open_store(&args.database).await?;
-        let user = canary_web::accounts::create_user(
-            &store,
+    let user = args.database.with_store(async |store| {
+        canary_web::accounts::create_user(
+            store,
             &args.name,
             &password,
             role,
@@ -125,15 +115,13 @@ fn create_user(args: CreateUserArgs) -> anyhow::Result<ExitCode> {
             &PasswordParams::owasp(),
         )
         .await
-        .context("creating the user")?;
-        store.close().await;
-        anyhow::Ok(user)
+        .context("creating the user")
     })?;
     println!(
         "created {} {} in {}",
         role,
         user.name,
-        crate::cmd::store_cmds::shown(&args.database)
+        args.database.shown()
     );
     Ok(ExitCode::SUCCESS)
 }

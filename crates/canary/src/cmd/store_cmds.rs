@@ -36,13 +36,6 @@ use crate::judge::AnalysisJudge;
 /// Measurements written per transaction.
 const BATCH: usize = 1000;
 
-fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("starting the async runtime")
-}
-
 fn spinner(what: &str) -> Option<indicatif::ProgressBar> {
     if !std::io::stderr().is_terminal() {
         return None;
@@ -54,33 +47,6 @@ fn spinner(what: &str) -> Option<indicatif::ProgressBar> {
     );
     bar.set_message(what.to_string());
     Some(bar)
-}
-
-/// How long the command line waits for the database before giving up (a
-/// typo in a PostgreSQL URL should not look like a hang).
-const OPEN_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
-
-/// The database URL as it may be shown: without its password.
-pub fn shown(database: &str) -> String {
-    match url::Url::parse(database) {
-        Ok(mut u) if u.password().is_some() => {
-            let _ = u.set_password(Some("***"));
-            u.to_string()
-        }
-        _ => database.to_string(),
-    }
-}
-
-/// Opens the store named by `--database` (a SQLite file or a PostgreSQL URL).
-pub async fn open_store(database: &str) -> anyhow::Result<Store> {
-    let name = shown(database);
-    match tokio::time::timeout(OPEN_TIMEOUT, Store::open(database)).await {
-        Ok(opened) => opened.with_context(|| format!("opening the database {name}")),
-        Err(_) => anyhow::bail!(
-            "opening the database {name}: no answer within {} s",
-            OPEN_TIMEOUT.as_secs()
-        ),
-    }
 }
 
 #[derive(Default)]
@@ -95,8 +61,8 @@ struct ImportTally {
 pub fn import(args: ImportArgs) -> anyhow::Result<ExitCode> {
     let judge = AnalysisJudge::from_args(&args.verdict)?;
     let paths = canary_ingest::expand_paths(&args.paths).context("listing inputs")?;
-    let rt = runtime()?;
-    let store = rt.block_on(open_store(&args.database))?;
+    let rt = crate::cmd::multi_thread_runtime()?;
+    let store = rt.block_on(args.database.open())?;
     let bar = spinner("measurements read");
     let mut tally = ImportTally::default();
     let mut unreadable = 0;
@@ -179,7 +145,7 @@ pub fn import(args: ImportArgs) -> anyhow::Result<ExitCode> {
         "invalid": tally.invalid,
         "rejected": tally.rejected,
         "skipped": tally.skipped,
-        "database": shown(&args.database),
+        "database": args.database.shown(),
     });
     if args.json {
         println!("{summary}");
@@ -187,7 +153,7 @@ pub fn import(args: ImportArgs) -> anyhow::Result<ExitCode> {
         println!(
             "{} measurements stored in {} ({} already there), {} invalid, {} rejected, {} skipped",
             tally.inserted,
-            args.database,
+            args.database.shown(),
             tally.duplicates,
             tally.invalid,
             tally.rejected,
@@ -205,8 +171,8 @@ pub fn import(args: ImportArgs) -> anyhow::Result<ExitCode> {
 
 pub fn reanalyse(args: ReanalyseArgs) -> anyhow::Result<ExitCode> {
     let judge = AnalysisJudge::from_args(&args.verdict)?;
-    let rt = runtime()?;
-    let store = rt.block_on(open_store(&args.database))?;
+    let rt = crate::cmd::multi_thread_runtime()?;
+    let store = rt.block_on(args.database.open())?;
     let bar = spinner("measurements re-analysed");
     let (mut changed, mut unchanged, mut unreadable) = (0u64, 0u64, 0u64);
     let mut labels: BTreeMap<String, u64> = BTreeMap::new();
