@@ -962,43 +962,19 @@ async fn country_page(
     page.await.map_err(|f| f.html(lang))
 }
 
+/// What a timeline page is about, as its path names it: `/domain/{domain}`
+/// or `/asn/{asn}`.
+enum Subject {
+    Domain(String),
+    Network(String),
+}
+
 async fn domain_page(
     State(s): State<Shared>,
     ctx: Ctx,
     Path(domain): Path<String>,
 ) -> Result<Response, Fail> {
-    let lang = ctx.lang;
-    let page = async {
-        ctx.require(s.cfg.access.explorer)?;
-        let domain = parse_domain(&domain)?;
-        let form = FilterForm::from_ctx(&ctx);
-        let filters = form.filters()?;
-        let store = &s.cfg.store;
-        let timeline = store.domain_timeline(&domain, None, &filters).await?;
-        let sel = Selection {
-            domain: Some(domain.clone()),
-            asn: filters.asn,
-            from: filters.from,
-            to: filters.to,
-            ..Selection::default()
-        };
-        let events = store.events(&sel, 200).await?;
-        let measurements = store.list_measurements(&sel, 50, 0).await?;
-        let orders = crate::registry_ui::orders_for_domain(&s, &ctx, &domain).await;
-        ctx.render(
-            "domain.html",
-            context! {
-                domain => domain,
-                f => Value::from_serialize(&form),
-                qs => form.query_string(),
-                chart => Value::from_safe_string(chart::layer_timeline(&timeline, lang)),
-                events => Value::from_serialize(&events),
-                measurements => Value::from_serialize(&measurements),
-                orders => Value::from_serialize(&orders),
-            },
-        )
-    };
-    page.await.map_err(|f| f.html(lang))
+    timeline_page(&s, &ctx, Subject::Domain(domain)).await
 }
 
 async fn asn_page(
@@ -1006,21 +982,53 @@ async fn asn_page(
     ctx: Ctx,
     Path(asn): Path<String>,
 ) -> Result<Response, Fail> {
+    timeline_page(&s, &ctx, Subject::Network(asn)).await
+}
+
+/// The page of one domain (`domain.html`) or one network (`asn.html`):
+/// both check access, then the path, then the filters, and show the
+/// filter form, the layer timeline, the latest 200 events and 50
+/// measurements of the subject in the filters' window. A network's page
+/// adds its name and narrows its measurements (not its events) to the
+/// filters' category; a domain's page adds the registry's orders naming
+/// it, and its network filter narrows events and measurements.
+async fn timeline_page(s: &Shared, ctx: &Ctx, subject: Subject) -> Result<Response, Fail> {
     let lang = ctx.lang;
     let page = async {
         ctx.require(s.cfg.access.explorer)?;
-        let asn = parse_asn(&asn)?;
-        let form = FilterForm::from_ctx(&ctx);
-        let filters = form.filters()?;
         let store = &s.cfg.store;
-        let timeline = store.asn_timeline(asn, None, &filters).await?;
-        let name = store.network(asn).await?.map(|n| n.name);
-        let sel = Selection {
-            asn: Some(asn),
-            category: filters.category.clone(),
-            from: filters.from,
-            to: filters.to,
-            ..Selection::default()
+        let form = FilterForm::from_ctx(ctx);
+        let (template, sel, timeline, own) = match subject {
+            Subject::Domain(domain) => {
+                let domain = parse_domain(&domain)?;
+                let filters = form.filters()?;
+                let timeline = store.domain_timeline(&domain, None, &filters).await?;
+                // A domain has one category: the filter does not narrow it.
+                let sel = Selection {
+                    domain: Some(domain.clone()),
+                    asn: filters.asn,
+                    from: filters.from,
+                    to: filters.to,
+                    ..Selection::default()
+                };
+                let orders = crate::registry_ui::orders_for_domain(s, ctx, &domain).await;
+                let own = context! { domain, orders => Value::from_serialize(&orders) };
+                ("domain.html", sel, timeline, own)
+            }
+            Subject::Network(asn) => {
+                let asn = parse_asn(&asn)?;
+                let filters = form.filters()?;
+                let timeline = store.asn_timeline(asn, None, &filters).await?;
+                let name = store.network(asn).await?.map(|n| n.name);
+                let sel = Selection {
+                    asn: Some(asn),
+                    category: filters.category,
+                    from: filters.from,
+                    to: filters.to,
+                    ..Selection::default()
+                };
+                ("asn.html", sel, timeline, context! { asn, name })
+            }
         };
         let events = store
             .events(
@@ -1033,15 +1041,14 @@ async fn asn_page(
             .await?;
         let measurements = store.list_measurements(&sel, 50, 0).await?;
         ctx.render(
-            "asn.html",
+            template,
             context! {
-                asn => asn,
-                name => name,
                 f => Value::from_serialize(&form),
                 qs => form.query_string(),
                 chart => Value::from_safe_string(chart::layer_timeline(&timeline, lang)),
                 events => Value::from_serialize(&events),
                 measurements => Value::from_serialize(&measurements),
+                ..own
             },
         )
     };
