@@ -6,7 +6,9 @@ use axum::http::StatusCode;
 use canary_registry::{
     Act, AuditAction, AuditEntry, CustodyEvent, Dataset, EvidenceItem, Incident,
 };
-use canary_store::registry::{is_stale_version, row_key, Collection, Edit, StoredRecord};
+use canary_store::registry::{
+    is_stale_version, row_key, Collection, Edit, StoredRecord, StoredRow,
+};
 use canary_store::{Store, StoreError};
 
 use super::forms::ActRows;
@@ -145,6 +147,61 @@ async fn write_act(
         .audit_append(audit.actor, audit.action, &act.id, at, audit.details)
         .await?;
     batch.commit().await
+}
+
+/// The audit entry of an entry form's write, made in the same
+/// transaction as the write.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct EntryAudit<'a> {
+    /// Who did it (a user id).
+    pub(crate) actor: &'a str,
+    /// Created or edited.
+    pub(crate) action: AuditAction,
+    /// The record or row written.
+    pub(crate) object: &'a str,
+    /// `entity=…` and what else the entry should say.
+    pub(crate) details: &'a str,
+    /// When.
+    pub(crate) at: time::OffsetDateTime,
+}
+
+/// One entry form's write in one transaction: a top-level `record` (new
+/// or a new version), the `incident` whose new version records a change to
+/// its citations, a `row` (citation, assessment) attributed to the audit's
+/// actor with `summary`, and the audit entry. A stale version of either
+/// record (someone saved first) is a 409 and nothing is written.
+pub(crate) async fn write_entry<R: StoredRecord, W: StoredRow>(
+    s: &Shared,
+    record: Option<&R>,
+    incident: Option<&Incident>,
+    row: Option<(&W, &str)>,
+    audit: EntryAudit<'_>,
+) -> Result<(), Fail> {
+    let run = async {
+        let mut batch = s.cfg.store.registry_batch().await?;
+        if let Some(r) = record {
+            batch.put_record(r).await?;
+        }
+        if let Some(i) = incident {
+            batch.put_record(i).await?;
+        }
+        if let Some((w, summary)) = row {
+            batch
+                .put_row(w, &Edit::new(audit.actor, audit.at, summary))
+                .await?;
+        }
+        batch
+            .audit_append(
+                audit.actor,
+                audit.action,
+                audit.object,
+                audit.at,
+                audit.details,
+            )
+            .await?;
+        batch.commit().await
+    };
+    run.await.map_err(fail)
 }
 
 /// Stores a new evidence item and its first custody event.

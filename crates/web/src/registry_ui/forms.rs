@@ -72,7 +72,7 @@ fn default_precision() -> PlacePrecision {
     PlacePrecision::Country
 }
 
-const MAX_TEXT: usize = 20_000;
+pub(super) const MAX_TEXT: usize = 20_000;
 
 fn check_text(what: &str, s: &str, max: usize) -> Result<(), Fail> {
     if s.len() > max {
@@ -117,7 +117,7 @@ impl IncidentInput {
 
 /// Seals a clear sensitive value for a record field; refuses when the
 /// server has no keys (a sensitive value is never stored in clear).
-fn seal(
+pub(super) fn seal(
     who: &Who,
     entity: EntityType,
     record: &str,
@@ -171,7 +171,7 @@ fn apply(who: &Who, inc: &mut Incident, input: IncidentInput) -> Result<(), Fail
 }
 
 /// The principal must be a logged-in analyst or admin.
-fn require_creator(who: &Who) -> Result<(), Fail> {
+pub(super) fn require_creator(who: &Who) -> Result<(), Fail> {
     match &who.p {
         canary_registry::Principal::Anonymous => {
             Err(Fail::new(StatusCode::UNAUTHORIZED, "error_login_required"))
@@ -184,7 +184,7 @@ fn require_creator(who: &Who) -> Result<(), Fail> {
 /// The principal's organisation must be in the registry: records of an
 /// unknown organisation would make the whole dataset invalid. (An admin
 /// registers their organisation by importing a dataset naming it.)
-fn known_org(ds: &Dataset, who: &Who) -> Result<(), Fail> {
+pub(super) fn known_org(ds: &Dataset, who: &Who) -> Result<(), Fail> {
     let org = who.org().unwrap_or_default();
     if ds.organisations.iter().any(|o| o.id == org) {
         Ok(())
@@ -255,7 +255,11 @@ pub(crate) async fn create_incident(
 
 /// Finds a stored record the principal may read (404 otherwise: a record
 /// one may not read does not exist for one).
-fn readable<'a, R: Record>(v: &'a mut [R], who: &Who, id: &str) -> Result<&'a mut R, Fail> {
+pub(super) fn readable<'a, R: Record>(
+    v: &'a mut [R],
+    who: &Who,
+    id: &str,
+) -> Result<&'a mut R, Fail> {
     v.iter_mut()
         .find(|r| r.meta().id == id && canary_registry::can_read(&who.p, r.meta()))
         .ok_or_else(Fail::not_found)
@@ -744,7 +748,7 @@ pub(crate) async fn incident_new(State(s): State<Shared>, ctx: Ctx) -> Result<Re
     )
 }
 
-fn see_other(to: &str) -> Response {
+pub(super) fn see_other(to: &str) -> Response {
     Redirect::to(to).into_response()
 }
 

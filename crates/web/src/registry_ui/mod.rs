@@ -22,6 +22,7 @@
 //! | `GET,POST /registry/incidents/{id}/acts/new`, `GET /registry/acts/{id}/edit`, `POST /registry/acts/{id}` | add or edit an act with the provisions it invoked and its perpetrators |
 //! | `GET /registry/laws`, `/registry/laws/{id}` | laws; each provision and the acts that invoked it over time (SVG) |
 //! | `GET /registry/recommendations` | UN recommendations and benchmarks with their latest assessment |
+//! | `/registry/sources`, `/registry/citations/new`, `/registry/laws/new`, `/registry/laws/{id}/provisions/new`, `/registry/recommendations/new`, `/registry/benchmarks/new`, `…/{id}/assess`, `/registry/actors`, and their `…/{id}/edit` | entry forms for sources and citations, laws and provisions, recommendations, benchmarks and assessments, actors (see `entry`) |
 //! | `GET,POST /registry/evidence/new`, `GET /registry/evidence/{id}`, `GET /registry/evidence/{id}/file` | evidence upload (multipart, read with axum's `Multipart`), content-addressed, custody chain; download (owners' analysts and admins; re-hashed; custody `exported`) |
 //! | `GET /api/v1/registry/{collection}[/{id}]` | JSON, redacted for the caller (custody events only for the evidence's own organisation; others get `custody_heads`) |
 //! | `POST /api/v1/registry/incidents`, `PUT /api/v1/registry/incidents/{id}`, `PUT /api/v1/registry/acts/{id}`, `POST /api/v1/registry/acts`, `POST /api/v1/registry/{collection}/{id}/status`, `POST /api/v1/registry/evidence` | writes (header `x-csrf-token`, see `GET /api/v1/registry/session`) |
@@ -44,6 +45,7 @@
 
 mod api;
 mod data;
+mod entry;
 mod forms;
 mod pages;
 mod view;
@@ -112,6 +114,50 @@ pub(crate) const TEMPLATES: &[(&str, &str)] = &[
         "registry_evidence.html",
         include_str!("../../templates/registry_evidence.html"),
     ),
+    (
+        "registry_form_macros.html",
+        include_str!("../../templates/registry_form_macros.html"),
+    ),
+    (
+        "registry_source_form.html",
+        include_str!("../../templates/registry_source_form.html"),
+    ),
+    (
+        "registry_sources.html",
+        include_str!("../../templates/registry_sources.html"),
+    ),
+    (
+        "registry_citation_form.html",
+        include_str!("../../templates/registry_citation_form.html"),
+    ),
+    (
+        "registry_law_form.html",
+        include_str!("../../templates/registry_law_form.html"),
+    ),
+    (
+        "registry_provision_form.html",
+        include_str!("../../templates/registry_provision_form.html"),
+    ),
+    (
+        "registry_recommendation_form.html",
+        include_str!("../../templates/registry_recommendation_form.html"),
+    ),
+    (
+        "registry_benchmark_form.html",
+        include_str!("../../templates/registry_benchmark_form.html"),
+    ),
+    (
+        "registry_assessment_form.html",
+        include_str!("../../templates/registry_assessment_form.html"),
+    ),
+    (
+        "registry_actor_form.html",
+        include_str!("../../templates/registry_actor_form.html"),
+    ),
+    (
+        "registry_actors.html",
+        include_str!("../../templates/registry_actors.html"),
+    ),
 ];
 
 /// This area's routes (each sets its own body limit).
@@ -139,8 +185,66 @@ pub(crate) fn routes() -> Router<Shared> {
         .route("/registry/acts/{id}/edit", get(forms::act_edit))
         .route("/registry/acts/{id}", post(forms::act_update))
         .route("/registry/laws", get(pages::laws))
-        .route("/registry/laws/{id}", get(pages::law))
+        .route(
+            "/registry/laws/new",
+            get(entry::law_new).post(entry::law_create),
+        )
+        .route(
+            "/registry/laws/{id}",
+            get(pages::law).post(entry::law_update),
+        )
+        .route("/registry/laws/{id}/edit", get(entry::law_edit))
+        .route(
+            "/registry/laws/{id}/provisions/new",
+            get(entry::provision_new).post(entry::provision_create),
+        )
+        .route("/registry/provisions/{id}", post(entry::provision_update))
+        .route("/registry/provisions/{id}/edit", get(entry::provision_edit))
         .route("/registry/recommendations", get(pages::recommendations))
+        .route(
+            "/registry/recommendations/new",
+            get(entry::recommendation_new).post(entry::recommendation_create),
+        )
+        .route(
+            "/registry/recommendations/{id}",
+            post(entry::recommendation_update),
+        )
+        .route(
+            "/registry/recommendations/{id}/edit",
+            get(entry::recommendation_edit),
+        )
+        .route(
+            "/registry/recommendations/{id}/assess",
+            get(entry::assessment_new).post(entry::assessment_create),
+        )
+        .route(
+            "/registry/benchmarks/new",
+            get(entry::benchmark_new).post(entry::benchmark_create),
+        )
+        .route("/registry/benchmarks/{id}", post(entry::benchmark_update))
+        .route("/registry/benchmarks/{id}/edit", get(entry::benchmark_edit))
+        .route(
+            "/registry/benchmarks/{id}/assess",
+            get(entry::assessment_new).post(entry::assessment_create),
+        )
+        .route("/registry/sources", get(entry::sources))
+        .route(
+            "/registry/sources/new",
+            get(entry::source_new).post(entry::source_create),
+        )
+        .route("/registry/sources/{id}", post(entry::source_update))
+        .route("/registry/sources/{id}/edit", get(entry::source_edit))
+        .route(
+            "/registry/citations/new",
+            get(entry::citation_new).post(entry::citation_create),
+        )
+        .route("/registry/actors", get(entry::actors))
+        .route(
+            "/registry/actors/new",
+            get(entry::actor_new).post(entry::actor_create),
+        )
+        .route("/registry/actors/{id}", post(entry::actor_update))
+        .route("/registry/actors/{id}/edit", get(entry::actor_edit))
         .route("/registry/evidence/new", get(forms::evidence_new))
         .route("/registry/evidence/{id}", get(pages::evidence))
         .route("/registry/evidence/{id}/file", get(pages::evidence_file))

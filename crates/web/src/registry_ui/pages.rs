@@ -452,7 +452,10 @@ pub(crate) async fn laws(State(s): State<Shared>, ctx: Ctx) -> Result<Response, 
             .collect();
         ctx.render(
             "registry_laws.html",
-            context! { rows => Value::from_serialize(&rows) },
+            context! {
+                rows => Value::from_serialize(&rows),
+                can_create => who.can_create(),
+            },
         )
     };
     page.await.map_err(|f| f.html(lang))
@@ -571,6 +574,7 @@ pub(crate) async fn law(
             legal_status: &'static str,
             rights: Vec<&'static str>,
             uses: Vec<Use>,
+            can_edit: bool,
         }
         let mut rows = Vec::new();
         let mut dots = Vec::new();
@@ -620,6 +624,7 @@ pub(crate) async fn law(
                     .map(|r| r.label(lang.code()))
                     .collect(),
                 uses,
+                can_edit: canary_registry::can_write(&who.p, &p.meta),
             });
         }
         let chart = law_chart(&rows, &dots, lang);
@@ -639,6 +644,8 @@ pub(crate) async fn law(
                 summary => law.summary_en.clone().unwrap_or_default(),
                 provisions => Value::from_serialize(&provs),
                 chart => Value::from_safe_string(chart),
+                can_edit => canary_registry::can_write(&who.p, &law.meta),
+                can_create => who.can_create(),
             },
         )
     };
@@ -665,6 +672,8 @@ struct Tracked {
     response_code: String,
     latest: Option<AssessmentView>,
     history: usize,
+    /// Whether the reader may edit it (the edit link).
+    can_edit: bool,
 }
 
 #[derive(Serialize)]
@@ -696,6 +705,8 @@ fn assessment_for(ds: &Dataset, target: &str, lang: Lang) -> (Option<AssessmentV
             .map(|e| {
                 let link = if e.starts_with("inc_") {
                     format!("/registry/incidents/{e}")
+                } else if e.starts_with("src_") {
+                    format!("/registry/sources#{e}")
                 } else if e.starts_with("act_") {
                     ds.acts
                         .iter()
@@ -743,6 +754,7 @@ pub(crate) async fn recommendations(State(s): State<Shared>, ctx: Ctx) -> Result
                         .unwrap_or_default(),
                     latest,
                     history,
+                    can_edit: canary_registry::can_write(&who.p, &r.meta),
                 }
             })
             .collect();
@@ -764,6 +776,7 @@ pub(crate) async fn recommendations(State(s): State<Shared>, ctx: Ctx) -> Result
                     response_code: String::new(),
                     latest,
                     history,
+                    can_edit: canary_registry::can_write(&who.p, &b.meta),
                 }
             })
             .collect();
@@ -781,6 +794,7 @@ pub(crate) async fn recommendations(State(s): State<Shared>, ctx: Ctx) -> Result
                 recs => Value::from_serialize(&recs),
                 benchmarks => Value::from_serialize(&benchmarks),
                 counts => Value::from_serialize(&counts),
+                can_create => who.can_create(),
             },
         )
     };
