@@ -261,22 +261,15 @@ pub fn run(args: AnalyseArgs) -> anyhow::Result<ExitCode> {
         }
         drop(done_tx);
         let reader = scope.spawn(move || {
+            let mut unreadable = 0;
             let mut seq = 0u64;
             let mut batch = Vec::with_capacity(BATCH);
-            for path in &paths {
-                let entries = match canary_ingest::open(path) {
-                    Ok(e) => e,
-                    Err(err) => {
-                        eprintln!("canary: {err}");
-                        unreadable += 1;
-                        continue;
-                    }
-                };
+            'read: for entries in crate::cmd::open_each(&paths, &mut unreadable) {
                 for raw in entries.raw() {
                     batch.push(raw);
                     if batch.len() == BATCH {
                         if work_tx.send((seq, std::mem::take(&mut batch))).is_err() {
-                            return unreadable;
+                            break 'read;
                         }
                         seq += 1;
                     }

@@ -8,24 +8,14 @@ use anyhow::Context;
 use canary_helper::{server, Resolver, ServerConfig};
 
 use crate::cli::HelperArgs;
-use crate::cmd::probe::{asn_db, net_options};
+use crate::cmd::probe::{asn_db, doh_server, net_options};
 
 pub fn run(args: HelperArgs) -> anyhow::Result<ExitCode> {
     canary_netx::install_ring_provider();
     let resolver = match (&args.resolver, &args.doh) {
         (Some(addr), _) => Resolver::Udp(*addr),
         (None, Some(doh)) => {
-            let url = url::Url::parse(doh).with_context(|| format!("--doh {doh}"))?;
-            let host = url
-                .host_str()
-                .context("--doh URL without host")?
-                .to_string();
-            let port = url.port_or_known_default().unwrap_or(443);
-            let server =
-                std::net::ToSocketAddrs::to_socket_addrs(&(host.trim_matches(['[', ']']), port))
-                    .with_context(|| format!("resolving the --doh server {host}"))?
-                    .next()
-                    .with_context(|| format!("the --doh server {host} has no address"))?;
+            let (url, server) = doh_server(doh)?;
             Resolver::Doh { url, server }
         }
         (None, None) => Resolver::Udp("8.8.8.8:53".parse().context("default resolver")?),
@@ -51,10 +41,7 @@ pub fn run(args: HelperArgs) -> anyhow::Result<ExitCode> {
         _ => None,
     };
     let scheme = if tls.is_some() { "https" } else { "http" };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("starting the async runtime")?;
+    let runtime = crate::cmd::multi_thread_runtime()?;
     runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(args.listen)
             .await

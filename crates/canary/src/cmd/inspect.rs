@@ -15,7 +15,6 @@ use crate::cli::InspectArgs;
 #[derive(Default)]
 struct Tally {
     files: usize,
-    unreadable_files: usize,
     measurements: usize,
     web_connectivity: usize,
     with_issues: usize,
@@ -27,17 +26,12 @@ pub fn run(args: InspectArgs) -> anyhow::Result<ExitCode> {
     let paths = canary_ingest::expand_paths(&args.paths).context("listing inputs")?;
     let stdout = io::stdout();
     let mut out = BufWriter::new(stdout.lock());
-    let mut tally = Tally::default();
-    for path in &paths {
-        tally.files += 1;
-        let entries = match canary_ingest::open(path) {
-            Ok(entries) => entries,
-            Err(err) => {
-                tally.unreadable_files += 1;
-                eprintln!("canary: {err}");
-                continue;
-            }
-        };
+    let mut tally = Tally {
+        files: paths.len(),
+        ..Tally::default()
+    };
+    let mut unreadable_files = 0;
+    for entries in crate::cmd::open_each(&paths, &mut unreadable_files) {
         for entry in entries {
             if let Err(err) = report(&mut out, &args, &mut tally, entry) {
                 if err.kind() == io::ErrorKind::BrokenPipe {
@@ -70,7 +64,7 @@ pub fn run(args: InspectArgs) -> anyhow::Result<ExitCode> {
     if args.json {
         eprintln!("{closing}");
     }
-    Ok(if tally.unreadable_files > 0 {
+    Ok(if unreadable_files > 0 {
         ExitCode::from(2)
     } else if tally.invalid > 0 {
         ExitCode::from(1)

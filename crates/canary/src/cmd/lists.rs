@@ -4,7 +4,6 @@ use std::collections::BTreeMap;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use anyhow::Context;
 use canary_lists::{FetchConfig, ListStore};
 use serde_json::json;
 
@@ -23,10 +22,7 @@ fn update(args: ListsUpdateArgs) -> anyhow::Result<ExitCode> {
     let store = ListStore::new(args.lists_dir.clone().unwrap_or_else(default_lists_dir));
     let config = FetchConfig::new(&args.base_url)?;
     let client = canary_lists::http_client(args.ca_file.as_deref(), Duration::from_secs(60), None)?;
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("starting the async runtime")?;
+    let runtime = crate::cmd::runtime()?;
     let updated = runtime.block_on(store.update(&client, &config, &args.country))?;
     if args.json {
         let rows: Vec<_> = updated

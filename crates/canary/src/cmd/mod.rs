@@ -12,6 +12,7 @@ mod serve;
 mod store_cmds;
 mod submit;
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
@@ -54,4 +55,23 @@ pub fn multi_thread_runtime() -> anyhow::Result<tokio::runtime::Runtime> {
         .enable_all()
         .build()
         .context("starting the async runtime")
+}
+
+/// The measurement files, opened one after another. A file that cannot be
+/// opened is named on standard error and counted in `unreadable` (the
+/// commands exit with status 2 then); the others are still read.
+pub fn open_each<'a>(
+    paths: &'a [PathBuf],
+    unreadable: &'a mut usize,
+) -> impl Iterator<Item = canary_ingest::Entries> + 'a {
+    paths
+        .iter()
+        .filter_map(move |path| match canary_ingest::open(path) {
+            Ok(entries) => Some(entries),
+            Err(err) => {
+                eprintln!("canary: {err}");
+                *unreadable += 1;
+                None
+            }
+        })
 }

@@ -60,6 +60,26 @@ pub fn asn_db(path: Option<&Path>) -> anyhow::Result<Option<Arc<canary_ipinfo::A
     Ok(Some(Arc::new(db)))
 }
 
+/// `--doh URL` (probe and helper): the URL and the address its server is
+/// reached at: an IP host as it is, a name looked up once, here, with the
+/// system resolver.
+pub fn doh_server(doh: &str) -> anyhow::Result<(url::Url, std::net::SocketAddr)> {
+    let url = url::Url::parse(doh).with_context(|| format!("--doh {doh}"))?;
+    let host = url
+        .host_str()
+        .context("--doh URL without host")?
+        .to_string();
+    let port = url.port_or_known_default().unwrap_or(443);
+    let server = match host.trim_matches(['[', ']']).parse::<std::net::IpAddr>() {
+        Ok(ip) => std::net::SocketAddr::new(ip, port),
+        Err(_) => std::net::ToSocketAddrs::to_socket_addrs(&(host.as_str(), port))
+            .with_context(|| format!("resolving the --doh server {host}"))?
+            .next()
+            .with_context(|| format!("the --doh server {host} has no address"))?,
+    };
+    Ok((url, server))
+}
+
 /// An HTTPS client for non-measurement traffic (the helper, uploads),
 /// leaving from the measurement source address when one is set, so the
 /// helper sees the same network the probe measures.
@@ -194,19 +214,7 @@ pub fn run(args: ProbeArgs) -> anyhow::Result<ExitCode> {
         );
     }
     if let Some(doh) = &args.doh {
-        let url = url::Url::parse(doh).with_context(|| format!("--doh {doh}"))?;
-        let host = url
-            .host_str()
-            .context("--doh URL without host")?
-            .to_string();
-        let port = url.port_or_known_default().unwrap_or(443);
-        let server = match host.trim_matches(['[', ']']).parse::<std::net::IpAddr>() {
-            Ok(ip) => std::net::SocketAddr::new(ip, port),
-            Err(_) => std::net::ToSocketAddrs::to_socket_addrs(&(host.as_str(), port))
-                .with_context(|| format!("resolving the --doh server {host}"))?
-                .next()
-                .with_context(|| format!("the --doh server {host} has no address"))?,
-        };
+        let (url, server) = doh_server(doh)?;
         cfg.doh = Some(DohConfig { url, server });
     }
     cfg.net = net;
@@ -242,10 +250,7 @@ pub fn run(args: ProbeArgs) -> anyhow::Result<ExitCode> {
         None => Box::new(std::io::BufWriter::new(std::io::stdout())),
     };
 
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("starting the async runtime")?;
+    let runtime = crate::cmd::multi_thread_runtime()?;
     let cfg = Arc::new(cfg);
     let total = targets.len() + experiments.len() + accounts.len();
     let context = runner::new_run(&cfg);
@@ -444,4 +449,42 @@ fn summary(m: &canary_model::Measurement) -> (String, bool) {
         .get()
         .is_some_and(canary_model::Blocking::is_anomaly);
     (format!("{input}  {label}"), anomaly)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_doh_server_given_by_address_is_used_as_it_is_on_its_port_or_443() {
+        for (doh, server) in [
+            ("https://9.9.9.9/dns-query", "9.9.9.9:443"),
+            ("https://127.0.0.1:8053/dns-query", "127.0.0.1:8053"),
+            ("https://[::1]/dns-query", "[::1]:443"),
+            ("https://[2620:fe::fe]:8443/dns-query", "[2620:fe::fe]:8443"),
+            ("http://127.0.0.1/dns-query", "127.0.0.1:80"),
+        ] {
+            let (url, addr) = doh_server(doh).unwrap();
+            assert_eq!(url.as_str(), doh);
+            assert_eq!(addr, server.parse().unwrap(), "{doh}");
+        }
+    }
+
+    #[test]
+    fn a_doh_server_given_by_name_is_looked_up_with_the_system_resolver() {
+        let (_, addr) = doh_server("https://localhost:8053/dns-query").unwrap();
+        assert!(addr.ip().is_loopback(), "{addr}");
+        assert_eq!(addr.port(), 8053);
+    }
+
+    #[test]
+    fn a_doh_url_that_cannot_be_used_is_a_clear_error() {
+        for (doh, says) in [
+            ("dns.example/dns-query", "--doh dns.example/dns-query"),
+            ("data:text/plain,hello", "--doh URL without host"),
+        ] {
+            let err = format!("{:#}", doh_server(doh).unwrap_err());
+            assert!(err.contains(says), "{doh}: {err}");
+        }
+    }
 }

@@ -168,7 +168,30 @@ pub async fn seed_kh(
     Ok((report, sensitive))
 }
 
-fn print_counts(report: &ImportReport) {
+/// What an import into the registry did (`seed kh`, `registry import`):
+/// with `--json` one object (database, rows changed, what became of the
+/// sensitive fields, counts per collection), else `headline` and a line per
+/// collection touched.
+fn print_import(
+    report: &ImportReport,
+    database: &DatabaseArgs,
+    sensitive: Sensitive,
+    json: bool,
+    headline: &str,
+) {
+    if json {
+        println!(
+            "{}",
+            json!({
+                "database": database.shown(),
+                "changed": report.changed(),
+                "sensitive": sensitive.as_str(),
+                "collections": report.collections,
+            })
+        );
+        return;
+    }
+    println!("{headline}");
     for (name, c) in &report.collections {
         if c.inserted + c.updated + c.unchanged == 0 {
             continue;
@@ -178,19 +201,6 @@ fn print_counts(report: &ImportReport) {
             c.inserted, c.updated, c.unchanged
         );
     }
-}
-
-fn counts_json(
-    report: &ImportReport,
-    database: &DatabaseArgs,
-    sensitive: Sensitive,
-) -> serde_json::Value {
-    json!({
-        "database": database.shown(),
-        "changed": report.changed(),
-        "sensitive": sensitive.as_str(),
-        "collections": report.collections,
-    })
 }
 
 /// `canary seed …`
@@ -204,17 +214,13 @@ fn seed_cmd(args: SeedArgs) -> anyhow::Result<ExitCode> {
     let (report, sensitive) = args
         .database
         .with_store(async |store| seed_kh(store, ring.as_ref(), args.without_sensitive).await)?;
-    if args.json {
-        println!("{}", counts_json(&report, &args.database, sensitive));
-    } else {
-        println!(
-            "canary: Cambodia registry in {}: {} rows added or updated (sensitive fields {})",
-            args.database.shown(),
-            report.changed(),
-            sensitive.as_str()
-        );
-        print_counts(&report);
-    }
+    let headline = format!(
+        "canary: Cambodia registry in {}: {} rows added or updated (sensitive fields {})",
+        args.database.shown(),
+        report.changed(),
+        sensitive.as_str()
+    );
+    print_import(&report, &args.database, sensitive, args.json, &headline);
     Ok(ExitCode::SUCCESS)
 }
 
@@ -556,17 +562,13 @@ fn import(args: RegistryImportArgs) -> anyhow::Result<ExitCode> {
             .await
             .context("importing into the registry")
     })?;
-    if args.json {
-        println!("{}", counts_json(&report, &args.database, sensitive));
-    } else {
-        println!(
-            "canary: imported {} into {}: {} rows added or updated",
-            args.path.display(),
-            args.database.shown(),
-            report.changed()
-        );
-        print_counts(&report);
-    }
+    let headline = format!(
+        "canary: imported {} into {}: {} rows added or updated",
+        args.path.display(),
+        args.database.shown(),
+        report.changed()
+    );
+    print_import(&report, &args.database, sensitive, args.json, &headline);
     Ok(ExitCode::SUCCESS)
 }
 

@@ -79,15 +79,7 @@ pub fn import(args: ImportArgs) -> anyhow::Result<ExitCode> {
         batch.clear();
         Ok(())
     };
-    for path in &paths {
-        let entries = match canary_ingest::open(path) {
-            Ok(e) => e,
-            Err(err) => {
-                eprintln!("canary: {err}");
-                unreadable += 1;
-                continue;
-            }
-        };
+    for entries in crate::cmd::open_each(&paths, &mut unreadable) {
         for raw in entries.raw() {
             let (items, raw_line) = match raw {
                 Raw::Entry(e) => (vec![e], None),
@@ -173,51 +165,7 @@ pub fn reanalyse(args: ReanalyseArgs) -> anyhow::Result<ExitCode> {
     let judge = AnalysisJudge::from_args(&args.verdict)?;
     let rt = crate::cmd::multi_thread_runtime()?;
     let store = rt.block_on(args.database.open())?;
-    let bar = spinner("measurements re-analysed");
-    let (mut changed, mut unchanged, mut unreadable) = (0u64, 0u64, 0u64);
-    let mut labels: BTreeMap<String, u64> = BTreeMap::new();
-    let mut after: Option<String> = None;
-    loop {
-        let rows = rt
-            .block_on(store.raw_batch(after.as_deref(), BATCH as u32))
-            .context("reading from the database")?;
-        let Some(last) = rows.last() else { break };
-        after = Some(last.id.clone());
-        let mut verdicts = Vec::with_capacity(rows.len());
-        for row in &rows {
-            match canary_model::Measurement::from_slice(&row.raw_json) {
-                Ok(m) => {
-                    let v = judge.stored_verdict(&m);
-                    let label = [
-                        Some(v.outcome.as_str().to_string()),
-                        v.layer.clone(),
-                        v.kind.clone(),
-                    ]
-                    .into_iter()
-                    .flatten()
-                    .collect::<Vec<_>>()
-                    .join(" ");
-                    *labels.entry(label).or_default() += 1;
-                    verdicts.push((row.id.clone(), v));
-                }
-                Err(err) => {
-                    unreadable += 1;
-                    eprintln!("canary: stored measurement {}: {err}", row.id);
-                }
-            }
-        }
-        let report = rt
-            .block_on(store.replace_verdicts(&verdicts))
-            .context("writing verdicts")?;
-        changed += report.changed;
-        unchanged += report.unchanged;
-        if let Some(bar) = &bar {
-            bar.inc(rows.len() as u64);
-        }
-    }
-    if let Some(bar) = &bar {
-        bar.finish_and_clear();
-    }
+    let web = reanalyse_web(&rt, &store, &judge)?;
     let social = reanalyse_social(&rt, &store)?;
     rt.block_on(store.close());
     if args.json {
@@ -225,10 +173,10 @@ pub fn reanalyse(args: ReanalyseArgs) -> anyhow::Result<ExitCode> {
             "{}",
             json!({
                 "rules_version": canary_analysis::RULES_VERSION,
-                "changed": changed,
-                "unchanged": unchanged,
-                "unreadable": unreadable,
-                "verdicts": labels,
+                "changed": web.changed,
+                "unchanged": web.unchanged,
+                "unreadable": web.unreadable,
+                "verdicts": web.labels,
                 "social": {
                     "rules_version": canary_web::collector::SOCIAL_RULES_VERSION,
                     "changed": social.changed,
@@ -241,12 +189,13 @@ pub fn reanalyse(args: ReanalyseArgs) -> anyhow::Result<ExitCode> {
         );
     } else {
         println!(
-            "re-analysed with rules {}: {changed} verdicts changed, {unchanged} unchanged, {unreadable} unreadable",
-            canary_analysis::RULES_VERSION
+            "re-analysed with rules {}: {} verdicts changed, {} unchanged, {} unreadable",
+            canary_analysis::RULES_VERSION,
+            web.changed,
+            web.unchanged,
+            web.unreadable
         );
-        for (label, n) in &labels {
-            println!("  {n:>8}  {label}");
-        }
+        web.print_labels();
         let by_test = social
             .changed_by_test
             .iter()
@@ -265,27 +214,91 @@ pub fn reanalyse(args: ReanalyseArgs) -> anyhow::Result<ExitCode> {
             social.unchanged,
             social.unreadable
         );
-        for (label, n) in &social.labels {
-            println!("  {n:>8}  {label}");
-        }
+        social.print_labels();
     }
-    Ok(if unreadable + social.unreadable > 0 {
+    Ok(if web.unreadable + social.unreadable > 0 {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
     })
 }
 
-/// What re-judging the stored social measurements did.
+/// What re-judging one kind of stored measurement did.
 #[derive(Default)]
-struct SocialTally {
+struct Rejudged {
     changed: u64,
     unchanged: u64,
     unreadable: u64,
-    /// Changed verdicts per test name.
+    /// Changed verdicts per test name (social measurements, several tests).
     changed_by_test: BTreeMap<String, u64>,
-    /// Every new verdict per `test service outcome [layer kind]`.
+    /// How many of each new verdict, by [`label`].
     labels: BTreeMap<String, u64>,
+}
+
+impl Rejudged {
+    fn print_labels(&self) {
+        for (label, n) in &self.labels {
+            println!("  {n:>8}  {label}");
+        }
+    }
+}
+
+/// A verdict's parts that it has, in order, space-separated: `blocked dns
+/// nxdomain`, `telegram blocked tcp blackhole`.
+fn label(parts: impl IntoIterator<Item = Option<String>>) -> String {
+    parts.into_iter().flatten().collect::<Vec<_>>().join(" ")
+}
+
+/// Re-judges every stored web_connectivity measurement from its raw JSON
+/// with this version's rules, [`BATCH`] at a time. A measurement that no
+/// longer parses keeps its verdict and is counted unreadable, with the
+/// reason on stderr.
+fn reanalyse_web(
+    rt: &tokio::runtime::Runtime,
+    store: &Store,
+    judge: &AnalysisJudge,
+) -> anyhow::Result<Rejudged> {
+    let bar = spinner("measurements re-analysed");
+    let mut tally = Rejudged::default();
+    let mut after: Option<String> = None;
+    loop {
+        let rows = rt
+            .block_on(store.raw_batch(after.as_deref(), BATCH as u32))
+            .context("reading from the database")?;
+        let Some(last) = rows.last() else { break };
+        after = Some(last.id.clone());
+        let mut verdicts = Vec::with_capacity(rows.len());
+        for row in &rows {
+            match canary_model::Measurement::from_slice(&row.raw_json) {
+                Ok(m) => {
+                    let v = judge.stored_verdict(&m);
+                    let label = label([
+                        Some(v.outcome.as_str().to_string()),
+                        v.layer.clone(),
+                        v.kind.clone(),
+                    ]);
+                    *tally.labels.entry(label).or_default() += 1;
+                    verdicts.push((row.id.clone(), v));
+                }
+                Err(err) => {
+                    tally.unreadable += 1;
+                    eprintln!("canary: stored measurement {}: {err}", row.id);
+                }
+            }
+        }
+        let report = rt
+            .block_on(store.replace_verdicts(&verdicts))
+            .context("writing verdicts")?;
+        tally.changed += report.changed;
+        tally.unchanged += report.unchanged;
+        if let Some(bar) = &bar {
+            bar.inc(rows.len() as u64);
+        }
+    }
+    if let Some(bar) = &bar {
+        bar.finish_and_clear();
+    }
+    Ok(tally)
 }
 
 /// Re-judges every stored social measurement (`facebook_messenger`,
@@ -293,9 +306,9 @@ struct SocialTally {
 /// JSON with the server's current rules, [`BATCH`] at a time. A
 /// measurement that no longer passes the collector's checks keeps its
 /// verdict and is counted unreadable, with the reason on stderr.
-fn reanalyse_social(rt: &tokio::runtime::Runtime, store: &Store) -> anyhow::Result<SocialTally> {
+fn reanalyse_social(rt: &tokio::runtime::Runtime, store: &Store) -> anyhow::Result<Rejudged> {
     let bar = spinner("social measurements re-judged");
-    let mut tally = SocialTally::default();
+    let mut tally = Rejudged::default();
     let mut after: Option<String> = None;
     loop {
         let rows = rt
@@ -314,17 +327,13 @@ fn reanalyse_social(rt: &tokio::runtime::Runtime, store: &Store) -> anyhow::Resu
                     } else {
                         v.service.clone()
                     };
-                    let label = [
+                    let label = label([
                         Some(test.clone()),
                         v.account.as_ref().map(|a| a.platform.clone()),
                         Some(v.outcome.as_str().to_string()),
                         v.layer.clone(),
                         v.kind.clone(),
-                    ]
-                    .into_iter()
-                    .flatten()
-                    .collect::<Vec<_>>()
-                    .join(" ");
+                    ]);
                     *tally.labels.entry(label).or_default() += 1;
                     by_test.entry(test).or_default().push((row.id.clone(), v));
                 }

@@ -180,10 +180,7 @@ pub fn run(args: SubmitArgs) -> anyhow::Result<ExitCode> {
             }
         }
     }
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("starting the async runtime")?;
+    let runtime = crate::cmd::runtime()?;
     let (accepted, rejected, left) = runtime.block_on(uploader.flush());
     println!(
         "{accepted} measurements uploaded, {rejected} refused by the collector, {left} still queued in {}",
