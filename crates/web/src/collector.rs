@@ -26,8 +26,12 @@
 //! what was measured is data, how it is judged is the server's rules
 //! (Facebook's AS is always AS32934). An account check is re-classified
 //! from the probe's own records (status, final URL, title and body of the
-//! page) and the control's view, with Canary's built-in restriction
-//! fingerprints.
+//! page) and the control's view, with the server's restriction
+//! fingerprints ([`crate::WebConfig::restriction_fingerprints`]: Canary's
+//! built-in ones, [`builtin_restriction_fingerprints`], extended by the
+//! operator's files with [`load_restriction_fingerprints`]). A page whose
+//! notice only an operator's fingerprint knows is judged a platform
+//! restriction by that server, and reachable by one without it.
 //!
 //! [`store_submission`] stores what [`prepare_submission`] returns:
 //! web-connectivity measurements in one transaction, social ones in
@@ -35,17 +39,23 @@
 //! leaves the first committed; a retry is idempotent).
 
 use std::collections::HashMap;
+use std::io::Read;
 use std::net::IpAddr;
+use std::path::Path;
+use std::sync::OnceLock;
 
 use canary_analysis::fingerprints::FingerprintDb;
 use canary_analysis::verdict::{analyse_web_connectivity, Context, Verdict};
 use canary_model::Measurement;
+use canary_social::restriction::Fingerprints;
 use canary_store::social::{NewSocialMeasurement, SocialVerdictRow, ACCOUNT_TEST_NAME};
 use canary_store::{
     domain_of, InsertReport, NewMeasurement, Outcome, Store, StoreError, StoredVerdict,
 };
 use serde::Serialize;
 use serde_json::Value;
+
+use crate::WebError;
 
 /// Every `test_name` the collector accepts.
 pub const SUPPORTED_TESTS: [&str; 6] = [
@@ -207,6 +217,8 @@ pub fn scrub(raw: &[u8]) -> Result<Vec<u8>, Refusal> {
 pub struct Prepare<'a> {
     /// Blockpage fingerprints for the verdicts.
     pub fingerprints: &'a FingerprintDb,
+    /// Platform-restriction notices, for account checks.
+    pub restriction_fingerprints: &'a Fingerprints,
     /// Citizen Lab category per domain (from a test list), if known.
     pub categories: &'a HashMap<String, String>,
     /// Most measurements in one JSONL submission.
@@ -259,7 +271,7 @@ pub fn prepare_one(raw: &[u8], p: &Prepare<'_>) -> Result<Prepared, Refusal> {
         return Err(Refusal::new(422, "invalid_measurement", reasons.join("; ")));
     }
     if m.test_name() != "web_connectivity" {
-        let verdict = social::analyse(&m)?;
+        let verdict = social::analyse(&m, p.restriction_fingerprints)?;
         return NewSocialMeasurement::from_measurement(&m, &scrubbed, verdict)
             .map(|m| Prepared::Social(Box::new(m)))
             .map_err(|e| Refusal::new(422, "invalid_measurement", e.to_string()));
@@ -290,11 +302,21 @@ pub fn prepare_one(raw: &[u8], p: &Prepare<'_>) -> Result<Prepared, Refusal> {
 }
 
 /// Recomputes the verdict of a stored social measurement (its raw JSON,
-/// already scrubbed) with the current rules: what `canary reanalyse`
-/// needs for [`canary_store::Store::replace_social_verdicts`]. The same
-/// checks as a submission; a measurement that no longer passes them is
-/// refused with the reason.
+/// already scrubbed) with the current rules and Canary's built-in
+/// restriction fingerprints: what `canary reanalyse` needs for
+/// [`canary_store::Store::replace_social_verdicts`]. The same checks as a
+/// submission; a measurement that no longer passes them is refused with
+/// the reason. [`social_verdict_with`] takes the fingerprints.
 pub fn social_verdict(raw: &[u8]) -> Result<SocialVerdictRow, Refusal> {
+    social_verdict_with(raw, builtin_restriction_fingerprints())
+}
+
+/// [`social_verdict`] with these restriction fingerprints (a server's
+/// [`crate::WebConfig::restriction_fingerprints`]).
+pub fn social_verdict_with(
+    raw: &[u8],
+    restriction_fingerprints: &Fingerprints,
+) -> Result<SocialVerdictRow, Refusal> {
     let m = Measurement::from_slice(raw).map_err(|e| {
         Refusal::new(
             422,
@@ -302,7 +324,63 @@ pub fn social_verdict(raw: &[u8]) -> Result<SocialVerdictRow, Refusal> {
             format!("not an OONI measurement: {e}"),
         )
     })?;
-    social::analyse(&m)
+    social::analyse(&m, restriction_fingerprints)
+}
+
+/// Canary's built-in restriction fingerprints (compiled in, read once).
+pub fn builtin_restriction_fingerprints() -> &'static Fingerprints {
+    static F: OnceLock<Fingerprints> = OnceLock::new();
+    F.get_or_init(Fingerprints::builtin)
+}
+
+/// Largest restriction-fingerprint file [`load_restriction_fingerprints`]
+/// reads, in bytes (canary-social's limit for its data files).
+pub const MAX_FINGERPRINT_FILE_BYTES: usize = canary_social::MAX_DATA_BYTES;
+/// Most files [`load_restriction_fingerprints`] takes.
+pub const MAX_FINGERPRINT_FILES: usize = 16;
+
+/// Canary's built-in restriction fingerprints extended by each file in
+/// turn (`{"fingerprints": [{"id", "platform", "location", "pattern",
+/// "note"}]}`, as `canary probe --restriction-fingerprints` reads; a
+/// fingerprint with the id of an earlier one replaces it): what
+/// `canary serve --restriction-fingerprints FILE` puts in
+/// [`crate::WebConfig::restriction_fingerprints`]. Each file is at most
+/// [`MAX_FINGERPRINT_FILE_BYTES`], at most [`MAX_FINGERPRINT_FILES`]
+/// files; an unreadable, oversized or invalid file is an error naming it
+/// (nothing is half-loaded).
+pub fn load_restriction_fingerprints<P: AsRef<Path>>(
+    paths: &[P],
+) -> Result<Fingerprints, WebError> {
+    if paths.len() > MAX_FINGERPRINT_FILES {
+        return Err(WebError::Config(format!(
+            "{} restriction-fingerprint files, at most {MAX_FINGERPRINT_FILES}",
+            paths.len()
+        )));
+    }
+    let mut all = builtin_restriction_fingerprints().clone();
+    for path in paths {
+        let path = path.as_ref();
+        let fail = |why: String| {
+            WebError::Config(format!(
+                "restriction fingerprints {}: {why}",
+                path.display()
+            ))
+        };
+        let file = std::fs::File::open(path).map_err(|e| fail(e.to_string()))?;
+        let mut bytes = Vec::new();
+        file.take(MAX_FINGERPRINT_FILE_BYTES as u64 + 1)
+            .read_to_end(&mut bytes)
+            .map_err(|e| fail(e.to_string()))?;
+        if bytes.len() > MAX_FINGERPRINT_FILE_BYTES {
+            return Err(fail(format!(
+                "larger than the {MAX_FINGERPRINT_FILE_BYTES} bytes accepted"
+            )));
+        }
+        let text = String::from_utf8(bytes).map_err(|_| fail("not UTF-8 text".into()))?;
+        let more = Fingerprints::from_json(&text).map_err(|e| fail(e.to_string()))?;
+        all.extend(more);
+    }
+    Ok(all)
 }
 
 /// Stores a prepared submission: web-connectivity measurements in one
@@ -432,11 +510,6 @@ mod social {
     fn defaults() -> &'static Endpoints {
         static E: OnceLock<Endpoints> = OnceLock::new();
         E.get_or_init(Endpoints::default)
-    }
-
-    fn fingerprints() -> &'static Fingerprints {
-        static F: OnceLock<Fingerprints> = OnceLock::new();
-        F.get_or_init(Fingerprints::builtin)
     }
 
     fn asn_db() -> &'static canary_ipinfo::AsnDb {
@@ -689,9 +762,12 @@ mod social {
     }
 
     /// The recomputed verdict of a social measurement.
-    pub fn analyse(m: &Measurement) -> Result<SocialVerdictRow, Refusal> {
+    pub fn analyse(
+        m: &Measurement,
+        fingerprints: &Fingerprints,
+    ) -> Result<SocialVerdictRow, Refusal> {
         if m.test_name() == ACCOUNT_TEST_NAME {
-            return account(m);
+            return account(m, fingerprints);
         }
         if !SERVICE_TESTS.contains(&m.test_name()) {
             return Err(Refusal::new(
@@ -841,7 +917,7 @@ mod social {
         }
     }
 
-    fn account(m: &Measurement) -> Result<SocialVerdictRow, Refusal> {
+    fn account(m: &Measurement, fingerprints: &Fingerprints) -> Result<SocialVerdictRow, Refusal> {
         let keys = m
             .test_keys
             .get()
@@ -880,7 +956,7 @@ mod social {
             .transpose()
             .map_err(|e| invalid(format!("canary_account_check: control_view: {e}")))?;
         let v: AccountVerdict =
-            restriction::classify(&platform, Some(&probe), control.as_ref(), fingerprints());
+            restriction::classify(&platform, Some(&probe), control.as_ref(), fingerprints);
         let status = text(&v.status).unwrap_or_else(|| "unknown".into());
         let (outcome, kind) = match v.status {
             AccountStatus::Reachable => (Outcome::Ok, None),

@@ -664,6 +664,7 @@ pub fn social_dataset() -> Result<Vec<NewSocialMeasurement>, WebError> {
     let categories = std::collections::HashMap::new();
     let prep = Prepare {
         fingerprints: &db,
+        restriction_fingerprints: crate::collector::builtin_restriction_fingerprints(),
         categories: &categories,
         max_batch: 1,
     };

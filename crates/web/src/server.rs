@@ -106,6 +106,10 @@ pub struct WebConfig {
     pub store: Store,
     /// Blockpage fingerprints used to recompute verdicts of submissions.
     pub fingerprints: Arc<FingerprintDb>,
+    /// Platform-restriction notices the account checks are judged with, at
+    /// ingest and on their pages (default: Canary's built-in ones; see
+    /// [`crate::collector::load_restriction_fingerprints`]).
+    pub restriction_fingerprints: Arc<canary_social::restriction::Fingerprints>,
     /// Citizen Lab category per domain, for submitted measurements.
     pub categories: Arc<HashMap<String, String>>,
     /// Who may read what.
@@ -177,6 +181,9 @@ impl WebConfig {
         WebConfig {
             store,
             fingerprints: Arc::new(FingerprintDb::canary_default()),
+            restriction_fingerprints: Arc::new(
+                crate::collector::builtin_restriction_fingerprints().clone(),
+            ),
             categories: Arc::new(HashMap::new()),
             access: AccessPolicy::default(),
             cookie_secure: false,
@@ -1666,18 +1673,15 @@ async fn submit(State(s): State<Shared>, ctx: Ctx, body: Body) -> Response {
             })
         }
     };
-    let prep = Prepare {
-        fingerprints: &s.cfg.fingerprints,
-        categories: &s.cfg.categories,
-        max_batch: s.cfg.max_batch,
-    };
     // Verdicts are CPU work: keep them off the async workers.
     let fingerprints = s.cfg.fingerprints.clone();
+    let restriction_fingerprints = s.cfg.restriction_fingerprints.clone();
     let categories = s.cfg.categories.clone();
-    let max_batch = prep.max_batch;
+    let max_batch = s.cfg.max_batch;
     let prepared = tokio::task::spawn_blocking(move || {
         let prep = Prepare {
             fingerprints: &fingerprints,
+            restriction_fingerprints: &restriction_fingerprints,
             categories: &categories,
             max_batch,
         };

@@ -440,10 +440,10 @@ struct SocialMeasurementRow<'a> {
 
 /// Reads a social measurement and judges it; `None` when `id` is not one.
 async fn social_view(
-    store: &Store,
+    s: &Shared,
     id: &str,
 ) -> Result<Option<(SocialMeasurementView, serde_json::Value)>, Fail> {
-    let Some(m) = store.social_measurement(id).await? else {
+    let Some(m) = s.cfg.store.social_measurement(id).await? else {
         return Ok(None);
     };
     let raw: serde_json::Value = serde_json::from_str(&m.raw_json).unwrap_or_default();
@@ -452,7 +452,10 @@ async fn social_view(
             .and_then(serde_json::Value::as_str)
             .map(str::to_owned)
     };
-    let (verdict, verdict_error) = match crate::collector::social_verdict(m.raw_json.as_bytes()) {
+    let (verdict, verdict_error) = match crate::collector::social_verdict_with(
+        m.raw_json.as_bytes(),
+        &s.cfg.restriction_fingerprints,
+    ) {
         Ok(v) => (Some(v), None),
         Err(refusal) => (None, Some(refusal.reason)),
     };
@@ -478,7 +481,7 @@ async fn social_view(
 /// `/measurement/{id}` for a social measurement (the caller checked
 /// access, the id's syntax, and that it is no web-connectivity one).
 pub(crate) async fn measurement_page(s: &Shared, ctx: &Ctx, id: &str) -> Result<Response, Fail> {
-    let Some((view, raw)) = social_view(&s.cfg.store, id).await? else {
+    let Some((view, raw)) = social_view(s, id).await? else {
         return Err(Fail::not_found());
     };
     let raw_pretty = serde_json::to_string_pretty(&raw).unwrap_or_default();
@@ -506,7 +509,7 @@ pub(crate) async fn api_measurement(
     format: crate::server::Format,
     id: &str,
 ) -> Result<Response, Fail> {
-    let Some((view, _)) = social_view(&s.cfg.store, id).await? else {
+    let Some((view, _)) = social_view(s, id).await? else {
         return Err(Fail::not_found());
     };
     let name = format!("measurement-{}", id.replace(':', "_"));

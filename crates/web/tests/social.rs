@@ -873,3 +873,154 @@ async fn a_stored_measurement_the_rules_cannot_judge_shows_why_instead_of_failin
         "{api}"
     );
 }
+
+/// A page whose notice Canary's built-in fingerprints do not know: the
+/// channel comes at both vantages (200), but inside the country it says
+/// it was withheld at a ministry's request, in Indonesian.
+fn operator_notice(uid: &str) -> Value {
+    let url = "https://t.me/s/operator";
+    account(
+        uid,
+        64510,
+        "2026-11-28 11:00:00",
+        url,
+        json!({"requests": [{"request": {"method": "GET", "url": url, "headers_list": []},
+            "response": {"code": 200, "headers_list": [],
+                "body": "<html><title>Free Press</title><p>Kanal ini diblokir atas permintaan kementerian.</p></html>"},
+            "failure": null, "tags": tags("page")}]}),
+        "reachable",
+    )
+}
+
+/// The operator's fingerprint file that knows that notice.
+const OPERATOR_FINGERPRINTS: &str = r#"{"fingerprints": [{"id": "telegram.ministry_request",
+    "platform": "telegram", "location": "body", "pattern": "diblokir atas permintaan",
+    "note": "Indonesian: blocked at the ministry's request"}]}"#;
+
+#[tokio::test]
+async fn an_operators_restriction_fingerprint_turns_a_reachable_page_into_a_platform_restriction() {
+    use std::sync::Arc;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("fingerprints.json");
+    std::fs::write(&file, OPERATOR_FINGERPRINTS).unwrap();
+    let loaded = canary_web::collector::load_restriction_fingerprints(&[&file]).unwrap();
+    // (server, expected status, expected fingerprint, in the restricted table?)
+    let builtin = start(false).await;
+    let operator = common::start_with(false, |cfg| {
+        cfg.restriction_fingerprints = Arc::new(loaded);
+    })
+    .await;
+    let cases = [
+        (
+            "built-in fingerprints",
+            &builtin,
+            "reachable",
+            Value::Null,
+            0,
+        ),
+        (
+            "the operator's file",
+            &operator,
+            "platform_restricted",
+            json!("telegram.ministry_request"),
+            1,
+        ),
+    ];
+    for (name, server, status, fingerprint, restricted) in cases {
+        let mut c = Client::new(server);
+        assert_eq!(
+            submit(&mut c, &operator_notice("ac-operator")).await.0,
+            StatusCode::CREATED,
+            "{name}"
+        );
+        let m = get_json(&mut c, "/api/v1/measurements/ac-operator").await;
+        let a = &m[0]["verdict"]["account"];
+        assert_eq!(a["status"], status, "{name}: {m}");
+        assert_eq!(a["fingerprint"], fingerprint, "{name}: {m}");
+        let table = get_json(
+            &mut c,
+            "/api/v1/countries/KH/restricted?status=platform_restricted",
+        )
+        .await;
+        assert_eq!(
+            table.as_array().unwrap().len(),
+            restricted,
+            "{name}: {table}"
+        );
+        let html = page(&mut c, "/measurement/ac-operator?lang=en").await;
+        assert_eq!(
+            html.contains("<code>telegram.ministry_request</code>"),
+            restricted == 1,
+            "{name}: the page names the operator's fingerprint only where it judged by it"
+        );
+    }
+}
+
+#[test]
+fn restriction_fingerprint_files_are_bounded_and_a_bad_one_is_refused_naming_it() {
+    use canary_web::collector::{
+        builtin_restriction_fingerprints, load_restriction_fingerprints, MAX_FINGERPRINT_FILES,
+        MAX_FINGERPRINT_FILE_BYTES,
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, bytes: &[u8]| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, bytes).unwrap();
+        p
+    };
+    let good = write("good.json", OPERATOR_FINGERPRINTS.as_bytes());
+    let mut big = OPERATOR_FINGERPRINTS.as_bytes().to_vec();
+    big.resize(MAX_FINGERPRINT_FILE_BYTES + 1, b' ');
+    let oversized = write("oversized.json", &big);
+    let not_json = write("not-json.json", b"fingerprints: []");
+    let short = write(
+        "short.json",
+        br#"{"fingerprints": [{"id": "x.y", "platform": "x", "location": "title", "pattern": "ban"}]}"#,
+    );
+    let binary = write("binary.json", &[0xff, 0xfe, b'{', b'}']);
+    let missing = dir.path().join("missing.json");
+    // (case, files, words the error must contain)
+    let refused: [(&str, Vec<_>, &[&str]); 6] = [
+        ("missing", vec![missing.clone()], &["missing.json"]),
+        (
+            "oversized",
+            vec![oversized],
+            &["oversized.json", "bytes accepted"],
+        ),
+        ("not JSON", vec![not_json], &["not-json.json"]),
+        (
+            "a pattern that would match ordinary pages",
+            vec![short],
+            &["short.json", "shorter than 6"],
+        ),
+        ("not UTF-8", vec![binary], &["binary.json", "UTF-8"]),
+        (
+            "too many files",
+            vec![good.clone(); MAX_FINGERPRINT_FILES + 1],
+            &["at most"],
+        ),
+    ];
+    for (name, files, words) in refused {
+        let e = load_restriction_fingerprints(&files)
+            .expect_err(name)
+            .to_string();
+        for w in words {
+            assert!(e.contains(w), "{name}: {e:?} lacks {w:?}");
+        }
+    }
+    let builtin = builtin_restriction_fingerprints().list().len();
+    let none: [&std::path::Path; 0] = [];
+    assert_eq!(
+        load_restriction_fingerprints(&none).unwrap().list().len(),
+        builtin,
+        "no file: the built-in ones"
+    );
+    let extended = load_restriction_fingerprints(&[&good]).unwrap();
+    assert_eq!(extended.list().len(), builtin + 1, "a file extends them");
+    let twice = load_restriction_fingerprints(&[&good, &good]).unwrap();
+    assert_eq!(
+        twice.list().len(),
+        builtin + 1,
+        "the same id replaces, not repeats"
+    );
+}
