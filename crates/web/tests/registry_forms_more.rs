@@ -885,3 +885,128 @@ async fn outsiders_do_not_see_what_was_entered() {
         );
     }
 }
+
+#[tokio::test]
+async fn entered_records_move_through_the_workflow_from_their_edit_page() {
+    let f = fx::start(true).await;
+    let mut analyst_c = analyst().client(&f.server).await;
+    let (csrf, version) = open(&mut analyst_c, "/registry/laws/new").await;
+    let r = post(
+        &mut analyst_c,
+        "/registry/laws/new",
+        &filled(
+            &[
+                ("code", "WFLAW"),
+                ("name_en", "WORKFLOWLAW"),
+                ("instrument_type", "prakas"),
+                ("legal_status", "draft"),
+            ],
+            "",
+            &csrf,
+            &version,
+        ),
+    )
+    .await;
+    assert_eq!(r.status.as_u16(), 303, "{}", r.body);
+    let id = load(&f.server)
+        .await
+        .laws
+        .iter()
+        .find(|l| l.code == "WFLAW")
+        .unwrap()
+        .meta
+        .id
+        .clone();
+    let status_path = format!("/registry/laws/{id}/status");
+    let edit = analyst_c.get(&format!("/registry/laws/{id}/edit")).await;
+    // (minijinja writes `/` in attributes as `&#x2f;`)
+    let unescaped = edit.body.replace("&#x2f;", "/");
+    assert!(unescaped.contains(&format!("action=\"{status_path}\"")));
+    assert!(edit.body.contains("value=\"in_review\""));
+    assert!(
+        !edit.body.contains("name=\"visibility\""),
+        "analysts do not set visibility"
+    );
+    let csrf = Client::csrf(&edit.body);
+    // Refused: no token, a viewer, an outsider's admin.
+    let r = analyst_c
+        .post_form(&status_path, &[("to", "in_review")])
+        .await;
+    assert_eq!(r.status.as_u16(), 403);
+    for who in [
+        Who {
+            role: Some(Role::Viewer),
+            org: Some("alpha"),
+        },
+        Who {
+            role: Some(Role::Admin),
+            org: Some("beta"),
+        },
+    ] {
+        let mut c = who.client(&f.server).await;
+        let page = c.get("/registry/laws").await;
+        let t = Client::csrf(&page.body);
+        let r = c
+            .post_form(&status_path, &[("to", "in_review"), ("csrf", &t)])
+            .await;
+        assert!(
+            matches!(r.status.as_u16(), 403 | 404),
+            "{}: {}",
+            who.label(),
+            r.status
+        );
+    }
+    // The analyst submits it for review; an analyst cannot verify.
+    let r = analyst_c
+        .post_form(&status_path, &[("to", "in_review"), ("csrf", &csrf)])
+        .await;
+    assert_eq!(r.status.as_u16(), 303, "{}", r.body);
+    assert_eq!(location(&r), format!("/registry/laws/{id}"));
+    let r = analyst_c
+        .post_form(&status_path, &[("to", "verified"), ("csrf", &csrf)])
+        .await;
+    assert_eq!(r.status.as_u16(), 403, "{}", r.body);
+    // The admin verifies, publishes and opens it to the public.
+    let mut admin = Who {
+        role: Some(Role::Admin),
+        org: Some("alpha"),
+    }
+    .client(&f.server)
+    .await;
+    let edit = admin.get(&format!("/registry/laws/{id}/edit")).await;
+    assert!(edit.body.contains("name=\"visibility\""));
+    let t = Client::csrf(&edit.body);
+    let mut anon = Client::new(&f.server);
+    for form in [
+        [("to", "verified"), ("csrf", t.as_str())],
+        [("to", "published"), ("csrf", t.as_str())],
+    ] {
+        assert!(!anon
+            .get("/registry/laws")
+            .await
+            .body
+            .contains("WORKFLOWLAW"));
+        let r = admin.post_form(&status_path, &form).await;
+        assert_eq!(r.status.as_u16(), 303, "{}", r.body);
+    }
+    let r = admin
+        .post_form(&status_path, &[("visibility", "published"), ("csrf", &t)])
+        .await;
+    assert_eq!(r.status.as_u16(), 303, "{}", r.body);
+    let law = load(&f.server)
+        .await
+        .laws
+        .into_iter()
+        .find(|l| l.meta.id == id)
+        .unwrap();
+    assert_eq!(law.meta.status, canary_registry::Status::Published);
+    assert_eq!(law.meta.visibility, canary_registry::Visibility::Published);
+    assert!(anon
+        .get("/registry/laws")
+        .await
+        .body
+        .contains("WORKFLOWLAW"));
+    // Published: no longer the analyst's to edit.
+    let r = analyst_c.get(&format!("/registry/laws/{id}/edit")).await;
+    assert_eq!(r.status.as_u16(), 403);
+}

@@ -44,14 +44,14 @@ use canary_registry::{
     Actor, ActorKind, Assessment, AuditAction, Benchmark, Citation, Dataset, EntityType, FuzzyDate,
     Implementation, Incident, InstrumentType, Law, LegalStatus, Mechanism, Principal, Provision,
     RecResponse, Recommendation, Record, RecordMeta, Reliability, Right, Source, SourceConnection,
-    VictimCharacteristic,
+    Status, VictimCharacteristic, Visibility,
 };
 use canary_store::registry::StoredRecord;
 use minijinja::{context, Value};
 use serde_json::{json, Map, Value as J};
 use time::OffsetDateTime;
 
-use super::forms::{known_org, readable, require_creator, seal, see_other, MAX_TEXT};
+use super::forms::{known_org, move_record, readable, require_creator, seal, see_other, MAX_TEXT};
 use super::pages::parse_record_id;
 use super::view::{self, terms};
 use super::{data, registry_fail, Who};
@@ -1147,7 +1147,10 @@ async fn entry_edit<E: Entry>(s: &Shared, ctx: &Ctx, id: &str) -> Result<Respons
         errors: BTreeMap::new(),
         problem: None,
     };
-    let extra = form_extra::<E>(ctx.lang, &view, record.parent(), &who, None);
+    let extra = context! {
+        ..form_extra::<E>(ctx.lang, &view, record.parent(), &who, None),
+        ..workflow(&record, &who, &view, ctx.lang)
+    };
     show(ctx, E::TEMPLATE, page, extra, StatusCode::OK)
 }
 
@@ -1192,7 +1195,10 @@ async fn entry_update<E: Entry>(
         } else {
             StatusCode::UNPROCESSABLE_ENTITY
         };
-        let extra = form_extra::<E>(lang, &view, stored.parent(), &who, None);
+        let extra = context! {
+            ..form_extra::<E>(lang, &view, stored.parent(), &who, None),
+            ..workflow(&stored, &who, &view, lang)
+        };
         return show(ctx, E::TEMPLATE, page, extra, status);
     }
     let now = OffsetDateTime::now_utc();
@@ -1217,6 +1223,86 @@ async fn entry_update<E: Entry>(
     )
     .await?;
     Ok(see_other(&record.done()))
+}
+
+/// The workflow part of an edit page (`wf`): the record's status line,
+/// the moves the principal may make, and the visibilities (admins).
+fn workflow<E: Entry>(record: &E, who: &Who, view: &Dataset, lang: Lang) -> Value {
+    let m = record.meta();
+    let moves: Vec<view::Term> = Status::ALL
+        .iter()
+        .filter(|to| m.status.can_move_to(**to) && canary_registry::can_transition(&who.p, m, **to))
+        .map(|t| view::Term {
+            code: t.as_str(),
+            label: t.label(lang.code()),
+        })
+        .collect();
+    let visibilities = if canary_registry::can_manage(&who.p, m) {
+        terms!(Visibility, lang)
+    } else {
+        Vec::new()
+    };
+    context! {
+        wf => context! {
+            meta => Value::from_serialize(view::meta(view, m, lang)),
+            action => format!("/registry/{}s/{}/status", E::NAME, m.id),
+            moves => Value::from_serialize(&moves),
+            visibilities => Value::from_serialize(&visibilities),
+        }
+    }
+}
+
+async fn status_of<E: Entry>(
+    s: &Shared,
+    who: &Who,
+    id: &str,
+    to: Option<Status>,
+    visibility: Option<Visibility>,
+) -> Result<Response, Fail> {
+    parse_record_id(E::ENTITY.id_prefix(), id)?;
+    move_record(s, who, E::COLLECTION.as_str(), id, to, visibility).await?;
+    let mut ds = data::load(s).await?;
+    let done = readable(E::all(&mut ds), who, id)?.done();
+    Ok(see_other(&done))
+}
+
+/// `POST /registry/{sources,laws,provisions,recommendations,benchmarks,actors}/{id}/status`
+/// (`to`: a workflow status; `visibility`: admins): the workflow of the
+/// records these forms enter, as the incident page has it.
+pub(crate) async fn record_status(
+    State(s): State<Shared>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    posted: Posted,
+) -> Result<Response, Fail> {
+    let lang = ctx.lang;
+    ctx.check_csrf(posted.get("csrf"))?;
+    let run = async {
+        let who = Who::of(&s, &ctx);
+        if matches!(who.p, Principal::Anonymous) {
+            return Err(refuse(&who));
+        }
+        let bad = |e: canary_registry::Error| Fail::bad(e.to_string());
+        let field = |k: &str| Some(posted.get(k).trim()).filter(|v| !v.is_empty());
+        let to: Option<Status> = field("to").map(str::parse).transpose().map_err(bad)?;
+        let vis: Option<Visibility> = field("visibility")
+            .map(str::parse)
+            .transpose()
+            .map_err(bad)?;
+        if to.is_none() && vis.is_none() {
+            return Err(Fail::bad("to: a status, or visibility"));
+        }
+        match id.split('_').next().unwrap_or_default() {
+            "src" => status_of::<Source>(&s, &who, &id, to, vis).await,
+            "law" => status_of::<Law>(&s, &who, &id, to, vis).await,
+            "prov" => status_of::<Provision>(&s, &who, &id, to, vis).await,
+            "rec" => status_of::<Recommendation>(&s, &who, &id, to, vis).await,
+            "bm" => status_of::<Benchmark>(&s, &who, &id, to, vis).await,
+            "actr" => status_of::<Actor>(&s, &who, &id, to, vis).await,
+            _ => Err(Fail::not_found()),
+        }
+    };
+    run.await.map_err(|f| f.html(lang))
 }
 
 // ------------------------------------------------------------ handlers

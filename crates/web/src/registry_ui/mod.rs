@@ -245,6 +245,21 @@ pub(crate) fn routes() -> Router<Shared> {
         )
         .route("/registry/actors/{id}", post(entry::actor_update))
         .route("/registry/actors/{id}/edit", get(entry::actor_edit))
+        .route("/registry/sources/{id}/status", post(entry::record_status))
+        .route("/registry/laws/{id}/status", post(entry::record_status))
+        .route(
+            "/registry/provisions/{id}/status",
+            post(entry::record_status),
+        )
+        .route(
+            "/registry/recommendations/{id}/status",
+            post(entry::record_status),
+        )
+        .route(
+            "/registry/benchmarks/{id}/status",
+            post(entry::record_status),
+        )
+        .route("/registry/actors/{id}/status", post(entry::record_status))
         .route("/registry/evidence/new", get(forms::evidence_new))
         .route("/registry/evidence/{id}", get(pages::evidence))
         .route("/registry/evidence/{id}/file", get(pages::evidence_file))
