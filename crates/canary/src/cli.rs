@@ -291,6 +291,10 @@ pub struct RegistryRekeyArgs {
 
     #[command(flatten)]
     pub database: DatabaseArgs,
+
+    /// Print what was re-sealed (records, key id, database) as JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Options of `canary registry export`.
@@ -846,6 +850,10 @@ pub struct SubmitArgs {
     /// Trust only these certificate authorities (PEM) for the upload.
     #[arg(long, value_name = "PEM")]
     pub ca_file: Option<PathBuf>,
+
+    /// Print the counts (uploaded, refused, still queued) as JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// How verdicts are reached: the fingerprints and routable ranges used by

@@ -6,6 +6,7 @@ mod helper;
 mod inspect;
 mod lists;
 mod probe;
+mod progress;
 mod registry;
 mod report;
 mod serve;

@@ -1,7 +1,7 @@
 //! `canary probe`: measure URLs and write OONI measurements.
 
 use std::collections::HashSet;
-use std::io::{BufRead, IsTerminal, Write};
+use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -257,19 +257,7 @@ pub fn run(args: ProbeArgs) -> anyhow::Result<ExitCode> {
     let (tx, mut rx) = mpsc::channel::<Outcome>(64);
     let (stop_tx, stop_rx) = watch::channel(false);
     let concurrency = args.concurrency.max(1);
-    let interactive = std::io::stderr().is_terminal();
-    let bar = if interactive {
-        let bar = indicatif::ProgressBar::new(total as u64);
-        bar.set_style(
-            indicatif::ProgressStyle::with_template(
-                "{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} URLs  {msg}",
-            )
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-        );
-        Some(bar)
-    } else {
-        None
-    };
+    let bar = crate::cmd::progress::bar(total as u64, "URLs");
 
     let uploader = match &args.submit {
         Some(base) => Some(Arc::new(crate::cmd::submit::Uploader::new(
@@ -370,19 +358,17 @@ pub fn run(args: ProbeArgs) -> anyhow::Result<ExitCode> {
                             if summary.1 {
                                 anomalies += 1;
                             }
-                            match &bar {
-                                Some(bar) => {
-                                    bar.inc(1);
-                                    bar.set_message(format!("{anomalies} anomalies"));
-                                }
-                                None => eprintln!("[{written}/{total}] {}", summary.0),
+                            if bar.is_hidden() {
+                                // no terminal: one log line per measurement
+                                eprintln!("[{written}/{total}] {}", summary.0);
+                            } else {
+                                bar.inc(1);
+                                bar.set_message(format!("{anomalies} anomalies"));
                             }
                         }
                         Outcome::Failed { target, error } => {
                             failed += 1;
-                            if let Some(bar) = &bar {
-                                bar.inc(1);
-                            }
+                            bar.inc(1);
                             eprintln!("canary: {}: {error}", target.url);
                         }
                     }
@@ -404,9 +390,7 @@ pub fn run(args: ProbeArgs) -> anyhow::Result<ExitCode> {
         }
         Ok((written, anomalies, failed, interrupted))
     });
-    if let Some(bar) = &bar_outside {
-        bar.finish_and_clear();
-    }
+    bar_outside.finish_and_clear();
     let (written, anomalies, failed, interrupted) = result?;
     eprintln!(
         "canary: {written} measurement{} written ({anomalies} with an anomaly), {failed} URL{} not measurable{}",

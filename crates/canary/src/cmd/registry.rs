@@ -25,6 +25,7 @@ use crate::cli::{
     DatabaseArgs, GenKeyArgs, KeyArgs, RegistryCommand, RegistryExportArgs, RegistryImportArgs,
     RegistryRekeyArgs, SeedArgs, SeedCommand, VerifyArgs,
 };
+use crate::cmd::progress;
 
 /// The environment variable holding the field key text.
 pub const KEY_ENV: &str = "CANARY_FIELD_KEY";
@@ -211,9 +212,11 @@ pub fn seed(command: SeedCommand) -> anyhow::Result<ExitCode> {
 
 fn seed_cmd(args: SeedArgs) -> anyhow::Result<ExitCode> {
     let ring = key_ring(&args.key)?;
+    let step = progress::steps("loading the Cambodia registry");
     let (report, sensitive) = args
         .database
         .with_store(async |store| seed_kh(store, ring.as_ref(), args.without_sensitive).await)?;
+    step.finish_and_clear();
     let headline = format!(
         "canary: Cambodia registry in {}: {} rows added or updated (sensitive fields {})",
         args.database.shown(),
@@ -254,6 +257,7 @@ pub fn verify(args: VerifyArgs) -> anyhow::Result<ExitCode> {
         Some(path) => Some(read_anchors(path)?),
         None => None,
     };
+    let step = progress::steps("checking the registry");
     let (mut report, heads, mut ds) = args.database.with_store(async |store| {
         let mut report = store
             .registry_verify(args.evidence_dir.as_deref())
@@ -271,6 +275,7 @@ pub fn verify(args: VerifyArgs) -> anyhow::Result<ExitCode> {
         let ds = store.registry_load().await.unwrap_or_default();
         anyhow::Ok((report, heads, ds))
     })?;
+    step.finish_and_clear();
     if let Some(ring) = &ring {
         let mut bad = Vec::new();
         each_record_vec!(ds, check_opens(ring, &mut bad));
@@ -431,6 +436,7 @@ fn export(args: RegistryExportArgs) -> anyhow::Result<ExitCode> {
             args.output.display()
         );
     }
+    let step = progress::steps("exporting the registry");
     let (files, sha256, rows, who) = args.database.with_store(async |store| {
         let p = principal(store, args.as_user.as_deref()).await?;
         let mut ds = store
@@ -452,6 +458,7 @@ fn export(args: RegistryExportArgs) -> anyhow::Result<ExitCode> {
             .context("recording the export in the audit log")?;
         anyhow::Ok((out.files, out.sha256, rows, p.describe()))
     })?;
+    step.finish_and_clear();
     write_export(&args.output, format, &files)?;
     if args.json {
         println!(
@@ -554,14 +561,18 @@ pub fn read_dataset(path: &Path) -> anyhow::Result<Dataset> {
 
 fn import(args: RegistryImportArgs) -> anyhow::Result<ExitCode> {
     let ring = key_ring(&args.key)?;
+    let step = progress::steps(&format!("reading {}", args.path.display()));
     let mut ds = read_dataset(&args.path)?;
+    step.set_message("sealing the sensitive fields");
     let sensitive = protect(&mut ds, ring.as_ref(), false)?;
+    step.set_message("importing into the registry");
     let report = args.database.with_store(async |store| {
         store
             .registry_import(&ds, &args.by, OffsetDateTime::now_utc())
             .await
             .context("importing into the registry")
     })?;
+    step.finish_and_clear();
     let headline = format!(
         "canary: imported {} into {}: {} rows added or updated",
         args.path.display(),
@@ -609,6 +620,7 @@ fn rekey(args: RegistryRekeyArgs) -> anyhow::Result<ExitCode> {
     let Some(ring) = key_ring(&args.key)? else {
         bail!("give the new key with --key-file and the old one(s) with --old-key-file");
     };
+    let step = progress::steps("re-sealing the sensitive fields");
     let changed = args.database.with_store(async |store| {
         let ds = store
             .registry_load()
@@ -654,11 +666,23 @@ fn rekey(args: RegistryRekeyArgs) -> anyhow::Result<ExitCode> {
         batch.commit().await?;
         anyhow::Ok(changed)
     })?;
-    println!(
-        "canary: {changed} record(s) re-sealed with key {} in {}",
-        ring.current_id(),
-        args.database.shown()
-    );
+    step.finish_and_clear();
+    if args.json {
+        println!(
+            "{}",
+            json!({
+                "database": args.database.shown(),
+                "key_id": ring.current_id(),
+                "resealed": changed,
+            })
+        );
+    } else {
+        println!(
+            "canary: {changed} record(s) re-sealed with key {} in {}",
+            ring.current_id(),
+            args.database.shown()
+        );
+    }
     Ok(ExitCode::SUCCESS)
 }
 

@@ -21,7 +21,6 @@
 //! ```
 
 use std::collections::BTreeMap;
-use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use anyhow::Context;
@@ -31,23 +30,11 @@ use canary_store::{NewMeasurement, Store};
 use serde_json::json;
 
 use crate::cli::{ImportArgs, ReanalyseArgs};
+use crate::cmd::progress;
 use crate::judge::AnalysisJudge;
 
 /// Measurements written per transaction.
 const BATCH: usize = 1000;
-
-fn spinner(what: &str) -> Option<indicatif::ProgressBar> {
-    if !std::io::stderr().is_terminal() {
-        return None;
-    }
-    let bar = indicatif::ProgressBar::new_spinner();
-    bar.set_style(
-        indicatif::ProgressStyle::with_template("{spinner} [{elapsed_precise}] {pos} {msg}")
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
-    );
-    bar.set_message(what.to_string());
-    Some(bar)
-}
 
 #[derive(Default)]
 struct ImportTally {
@@ -63,7 +50,7 @@ pub fn import(args: ImportArgs) -> anyhow::Result<ExitCode> {
     let paths = canary_ingest::expand_paths(&args.paths).context("listing inputs")?;
     let rt = crate::cmd::multi_thread_runtime()?;
     let store = rt.block_on(args.database.open())?;
-    let bar = spinner("measurements read");
+    let bar = progress::counter("measurements read");
     let mut tally = ImportTally::default();
     let mut unreadable = 0;
     let mut batch: Vec<NewMeasurement> = Vec::with_capacity(BATCH);
@@ -90,9 +77,7 @@ pub fn import(args: ImportArgs) -> anyhow::Result<ExitCode> {
             };
             let single = items.len() == 1;
             for entry in items {
-                if let Some(bar) = &bar {
-                    bar.inc(1);
-                }
+                bar.inc(1);
                 match entry.outcome {
                     Outcome::Measurement(m) => {
                         // The raw bytes are kept as received when the line
@@ -127,9 +112,7 @@ pub fn import(args: ImportArgs) -> anyhow::Result<ExitCode> {
         }
     }
     flush(&mut batch, &mut tally)?;
-    if let Some(bar) = &bar {
-        bar.finish_and_clear();
-    }
+    bar.finish_and_clear();
     rt.block_on(store.close());
     let summary = json!({
         "inserted": tally.inserted,
@@ -258,7 +241,7 @@ fn reanalyse_web(
     store: &Store,
     judge: &AnalysisJudge,
 ) -> anyhow::Result<Rejudged> {
-    let bar = spinner("measurements re-analysed");
+    let bar = progress::counter("measurements re-analysed");
     let mut tally = Rejudged::default();
     let mut after: Option<String> = None;
     loop {
@@ -291,13 +274,9 @@ fn reanalyse_web(
             .context("writing verdicts")?;
         tally.changed += report.changed;
         tally.unchanged += report.unchanged;
-        if let Some(bar) = &bar {
-            bar.inc(rows.len() as u64);
-        }
+        bar.inc(rows.len() as u64);
     }
-    if let Some(bar) = &bar {
-        bar.finish_and_clear();
-    }
+    bar.finish_and_clear();
     Ok(tally)
 }
 
@@ -307,7 +286,7 @@ fn reanalyse_web(
 /// measurement that no longer passes the collector's checks keeps its
 /// verdict and is counted unreadable, with the reason on stderr.
 fn reanalyse_social(rt: &tokio::runtime::Runtime, store: &Store) -> anyhow::Result<Rejudged> {
-    let bar = spinner("social measurements re-judged");
+    let bar = progress::counter("social measurements re-judged");
     let mut tally = Rejudged::default();
     let mut after: Option<String> = None;
     loop {
@@ -356,12 +335,8 @@ fn reanalyse_social(rt: &tokio::runtime::Runtime, store: &Store) -> anyhow::Resu
                 *tally.changed_by_test.entry(test.clone()).or_default() += report.changed;
             }
         }
-        if let Some(bar) = &bar {
-            bar.inc(rows.len() as u64);
-        }
+        bar.inc(rows.len() as u64);
     }
-    if let Some(bar) = &bar {
-        bar.finish_and_clear();
-    }
+    bar.finish_and_clear();
     Ok(tally)
 }

@@ -182,10 +182,22 @@ pub fn run(args: SubmitArgs) -> anyhow::Result<ExitCode> {
     }
     let runtime = crate::cmd::runtime()?;
     let (accepted, rejected, left) = runtime.block_on(uploader.flush());
-    println!(
-        "{accepted} measurements uploaded, {rejected} refused by the collector, {left} still queued in {}",
-        uploader.queue().display()
-    );
+    if args.json {
+        println!(
+            "{}",
+            serde_json::json!({
+                "uploaded": accepted,
+                "refused": rejected,
+                "queued": left,
+                "queue": uploader.queue().display().to_string(),
+            })
+        );
+    } else {
+        println!(
+            "{accepted} measurements uploaded, {rejected} refused by the collector, {left} still queued in {}",
+            uploader.queue().display()
+        );
+    }
     Ok(if left > 0 || rejected > 0 {
         ExitCode::from(1)
     } else {

@@ -1,0 +1,255 @@
+//! What the long-running commands show, and what scripts can read from
+//! the others:
+//!
+//! - `import`, `reanalyse`, `seed kh`, `registry import|export|rekey` and
+//!   `verify` draw a progress line on standard error when it is a terminal,
+//!   and nothing at all when it is a pipe or a file (logs stay clean);
+//! - every count a script would read is offered as one JSON object with
+//!   `--json`, including `registry rekey` and `submit`.
+//!
+//! The terminal is a pseudo-terminal from util-linux `script`; without it
+//! that half is skipped with a message.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn measurements() -> String {
+    repo_root()
+        .join("examples/measurements.jsonl")
+        .to_str()
+        .expect("utf-8 path")
+        .to_owned()
+}
+
+fn canary(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_canary"))
+        .args(args)
+        .current_dir(dir)
+        .env_remove("CANARY_FIELD_KEY")
+        .env_remove("RUST_LOG")
+        .output()
+        .expect("canary runs")
+}
+
+fn ok(o: &Output) -> String {
+    assert!(
+        o.status.success(),
+        "exit {:?}\nstdout: {}\nstderr: {}",
+        o.status.code(),
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn json(o: &Output) -> Value {
+    let out = ok(o);
+    serde_json::from_str(out.trim()).unwrap_or_else(|e| panic!("not one JSON object ({e}): {out}"))
+}
+
+/// The long-running commands, in an order that works in a fresh folder:
+/// measurements and the registry into one database, its public export
+/// into a second one.
+fn long_running() -> Vec<(&'static str, Vec<String>)> {
+    let args = |a: &[&str]| a.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    vec![
+        (
+            "import",
+            args(&["import", "--database", "c.db", &measurements()]),
+        ),
+        ("reanalyse", args(&["reanalyse", "--database", "c.db"])),
+        (
+            "seed kh",
+            args(&["seed", "kh", "--without-sensitive", "--database", "c.db"]),
+        ),
+        (
+            "registry export",
+            args(&[
+                "registry",
+                "export",
+                "--database",
+                "c.db",
+                "--format",
+                "json",
+                "--output",
+                "public.json",
+            ]),
+        ),
+        (
+            "registry import",
+            args(&["registry", "import", "--database", "d.db", "public.json"]),
+        ),
+        ("verify", args(&["verify", "--database", "c.db"])),
+    ]
+}
+
+#[test]
+fn without_a_terminal_long_running_commands_draw_no_progress() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, args) in long_running() {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let out = canary(dir.path(), &args);
+        ok(&out);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            !stderr.contains('\r') && !stderr.contains('\u{1b}') && !stderr.contains("[00:00:"),
+            "{name}: progress drawn on a pipe: {stderr:?}"
+        );
+    }
+}
+
+/// util-linux `script`, which runs a command on a pseudo-terminal.
+fn script() -> Option<()> {
+    let out = Command::new("script").arg("--version").output().ok()?;
+    String::from_utf8_lossy(&out.stdout)
+        .contains("util-linux")
+        .then_some(())
+}
+
+#[test]
+fn on_a_terminal_long_running_commands_draw_progress_then_clear_it() {
+    if script().is_none() {
+        eprintln!("skipping: util-linux `script` (a pseudo-terminal) not found");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let bin = env!("CARGO_BIN_EXE_canary");
+    for (name, args) in long_running() {
+        let line = std::iter::once(bin.to_owned())
+            .chain(args)
+            .map(|a| format!("'{a}'"))
+            .collect::<Vec<_>>()
+            .join(" ");
+        let out = Command::new("script")
+            .args([
+                "--quiet",
+                "--return",
+                "--flush",
+                "--command",
+                &line,
+                "/dev/null",
+            ])
+            .current_dir(dir.path())
+            .env("TERM", "xterm")
+            .env_remove("CANARY_FIELD_KEY")
+            .env_remove("RUST_LOG")
+            .output()
+            .expect("script runs");
+        let shown = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success(), "{name}: {shown}");
+        // `⠁ [00:00:00] 3 measurements read`, then erased (ESC [2K)
+        // before the result is printed.
+        assert!(
+            shown.contains("[00:00:") && shown.contains("\u{1b}[2K"),
+            "{name}: no progress on a terminal: {shown:?}"
+        );
+    }
+}
+
+#[test]
+fn rekey_counts_what_it_resealed_as_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    ok(&canary(d, &["admin", "gen-key", "--output", "old.key"]));
+    ok(&canary(
+        d,
+        &["admin", "gen-key", "--id", "2", "--output", "new.key"],
+    ));
+    ok(&canary(
+        d,
+        &["seed", "kh", "--database", "k.db", "--key-file", "old.key"],
+    ));
+    let rekey = |d: &Path| {
+        json(&canary(
+            d,
+            &[
+                "registry",
+                "rekey",
+                "--database",
+                "k.db",
+                "--key-file",
+                "new.key",
+                "--old-key-file",
+                "old.key",
+                "--json",
+            ],
+        ))
+    };
+    let first = rekey(d);
+    assert_eq!(first["key_id"], 2, "{first}");
+    assert_eq!(first["database"], "k.db", "{first}");
+    assert!(first["resealed"].as_u64().unwrap() >= 1, "{first}");
+    let again = rekey(d);
+    assert_eq!(
+        again["resealed"], 0,
+        "nothing left under the old key: {again}"
+    );
+}
+
+#[test]
+fn submit_counts_what_it_uploaded_refused_and_kept_as_json() {
+    let dir = tempfile::tempdir().unwrap();
+    // A loopback port nobody listens on: every upload waits in the queue.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let queue = dir.path().join("queue");
+    let out = canary(
+        dir.path(),
+        &[
+            "submit",
+            "--to",
+            &format!("http://{closed}/"),
+            "--queue",
+            queue.to_str().unwrap(),
+            "--json",
+            &measurements(),
+        ],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "measurements left in the queue: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let counts: Value = serde_json::from_slice(&out.stdout).expect("one JSON object");
+    assert_eq!(
+        (&counts["uploaded"], &counts["refused"], &counts["queued"]),
+        (&Value::from(0), &Value::from(0), &Value::from(4)),
+        "{counts}"
+    );
+    assert_eq!(counts["queue"], queue.to_str().unwrap(), "{counts}");
+}
+
+#[test]
+fn every_command_whose_counts_a_script_reads_offers_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let help = |sub: &[&str]| {
+        let mut args = sub.to_vec();
+        args.push("--help");
+        ok(&canary(dir.path(), &args))
+    };
+    for sub in [
+        &["inspect"][..],
+        &["analyse"],
+        &["import"],
+        &["reanalyse"],
+        &["seed", "kh"],
+        &["verify"],
+        &["registry", "export"],
+        &["registry", "import"],
+        &["registry", "rekey"],
+        &["lists", "update"],
+        &["lists", "show"],
+        &["submit"],
+    ] {
+        assert!(help(sub).contains("--json"), "{sub:?} has no --json");
+    }
+}
