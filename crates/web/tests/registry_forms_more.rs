@@ -477,6 +477,16 @@ async fn valid_posts_store_the_record_with_its_audit_entry_and_redirect() {
         actor.characteristics,
         [canary_registry::VictimCharacteristic::Journalist]
     );
+    // The tracker shows the status over time: the new assessment as the
+    // latest, the fixture's earlier one under it.
+    let page = c.get("/registry/recommendations").await.body;
+    let row = &page[page.find(&format!("id=\"{}\"", r.recommendation)).unwrap()..];
+    let row = &row[..row.find("</tr>").unwrap()];
+    let latest = row.find("NEWMARK7X").expect("the new assessment");
+    let earlier = row
+        .find(&format!("Assessed {}", r.title_marker))
+        .expect("the earlier assessment");
+    assert!(latest < earlier && row.contains("<details class=\"assessments\">"));
     // The registry is still valid, and the store verifies.
     ds.validate().unwrap();
     assert!(f.server.store.registry_verify(None).await.unwrap().is_ok());

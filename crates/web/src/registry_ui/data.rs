@@ -177,8 +177,20 @@ pub(crate) async fn write_entry<R: StoredRecord, W: StoredRow>(
     row: Option<(&W, &str)>,
     audit: EntryAudit<'_>,
 ) -> Result<(), Fail> {
+    write_entry_in(&s.cfg.store, record, incident, row, audit)
+        .await
+        .map_err(fail)
+}
+
+async fn write_entry_in<R: StoredRecord, W: StoredRow>(
+    store: &Store,
+    record: Option<&R>,
+    incident: Option<&Incident>,
+    row: Option<(&W, &str)>,
+    audit: EntryAudit<'_>,
+) -> Result<(), StoreError> {
     let run = async {
-        let mut batch = s.cfg.store.registry_batch().await?;
+        let mut batch = store.registry_batch().await?;
         if let Some(r) = record {
             batch.put_record(r).await?;
         }
@@ -201,7 +213,7 @@ pub(crate) async fn write_entry<R: StoredRecord, W: StoredRow>(
             .await?;
         batch.commit().await
     };
-    run.await.map_err(fail)
+    run.await
 }
 
 /// Stores a new evidence item and its first custody event.
@@ -419,6 +431,121 @@ mod tests {
             let now = snapshot(&store, &act, &[&before, &after]).await;
             assert!(was == now, "{case}: the registry changed");
         }
+    }
+
+    /// A new source cited on the seed's first incident, as the source
+    /// form writes it, by an admin of the incident's organisation.
+    fn cited_source(
+        ds: &Dataset,
+    ) -> (canary_registry::Source, Incident, canary_registry::Citation) {
+        let mut inc = ds.incidents[0].clone();
+        let admin = Principal::user("u_admin", inc.meta.org.clone(), Role::Admin);
+        let at = time::OffsetDateTime::now_utc();
+        let meta = canary_registry::RecordMeta::new(
+            canary_registry::EntityType::Source,
+            "src_written_by_the_form",
+            &admin,
+            at,
+        )
+        .unwrap();
+        let source = canary_registry::Source {
+            meta,
+            publication: "a newspaper".into(),
+            title: None,
+            url: None,
+            published: None,
+            connection: canary_registry::SourceConnection::Media,
+            reliability: canary_registry::Reliability::Unknown,
+            language: "km".into(),
+            consent_to_publish: false,
+            identity: None,
+            contact: None,
+        };
+        inc.meta
+            .record_edit(&admin, at, "source src_written_by_the_form cited")
+            .unwrap();
+        let citation = canary_registry::Citation {
+            source_id: source.meta.id.clone(),
+            record_id: inc.meta.id.clone(),
+            note: None,
+        };
+        (source, inc, citation)
+    }
+
+    fn entry_audit(object: &str) -> EntryAudit<'_> {
+        EntryAudit {
+            actor: "u_admin",
+            action: AuditAction::Create,
+            object,
+            details: "entity=source",
+            at: time::OffsetDateTime::now_utc(),
+        }
+    }
+
+    #[tokio::test]
+    async fn an_entry_whose_incident_went_stale_writes_nothing_at_all() {
+        let store = seeded().await;
+        let ds = store.registry_load().await.unwrap();
+        let (source, inc, citation) = cited_source(&ds);
+        // Someone else saves the incident first.
+        let (_, theirs, _) = cited_source(&ds);
+        store.registry_put_record(&theirs).await.unwrap();
+        let was = (
+            serde_json::to_string(&store.registry_load().await.unwrap()).unwrap(),
+            store.registry_audit(0, 1_000).await.unwrap().len(),
+        );
+        let e = write_entry_in(
+            &store,
+            Some(&source),
+            Some(&inc),
+            Some((&citation, "citation added")),
+            entry_audit(&source.meta.id),
+        )
+        .await
+        .unwrap_err();
+        assert!(is_stale_version(&e), "{e}");
+        let now = (
+            serde_json::to_string(&store.registry_load().await.unwrap()).unwrap(),
+            store.registry_audit(0, 1_000).await.unwrap().len(),
+        );
+        assert!(
+            was == now,
+            "the source, citation or audit entry was written"
+        );
+        assert!(store
+            .registry_history(Collection::Sources, &source.meta.id)
+            .await
+            .unwrap()
+            .is_empty());
+    }
+
+    #[tokio::test]
+    async fn an_entry_writes_its_record_incident_row_and_audit_together() {
+        let store = seeded().await;
+        let (source, inc, citation) = cited_source(&store.registry_load().await.unwrap());
+        let audit_before = store.registry_audit(0, 1_000).await.unwrap().len();
+        write_entry_in(
+            &store,
+            Some(&source),
+            Some(&inc),
+            Some((&citation, "citation added")),
+            entry_audit(&source.meta.id),
+        )
+        .await
+        .unwrap();
+        let ds = store.registry_load().await.unwrap();
+        assert!(ds.sources.iter().any(|s| s.meta.id == source.meta.id));
+        assert!(ds.citations.contains(&citation));
+        let stored = ds
+            .incidents
+            .iter()
+            .find(|i| i.meta.id == inc.meta.id)
+            .unwrap();
+        assert_eq!(stored.meta.version(), inc.meta.version());
+        let audit = store.registry_audit(0, 1_000).await.unwrap();
+        assert_eq!(audit.len(), audit_before + 1);
+        assert_eq!(audit.last().unwrap().object, source.meta.id);
+        ds.validate().unwrap();
     }
 
     #[tokio::test]

@@ -671,6 +671,8 @@ struct Tracked {
     response: String,
     response_code: String,
     latest: Option<AssessmentView>,
+    /// The earlier assessments, newest first (status over time).
+    earlier: Vec<AssessmentView>,
     history: usize,
     /// Whether the reader may edit it (the edit link).
     can_edit: bool,
@@ -686,41 +688,56 @@ struct AssessmentView {
     evidence: Vec<(String, String)>,
 }
 
-fn assessment_for(ds: &Dataset, target: &str, lang: Lang) -> (Option<AssessmentView>, usize) {
+/// A target's assessments, oldest first.
+fn assessment_for(ds: &Dataset, target: &str, lang: Lang) -> Vec<AssessmentView> {
     let mut all: Vec<&canary_registry::Assessment> = ds
         .assessments
         .iter()
         .filter(|a| a.target_id == target)
         .collect();
     all.sort_by_key(|a| a.date);
-    let latest = all.last().map(|a| AssessmentView {
-        date: a.date.to_string(),
-        status: a.status.label(lang.code()),
-        status_code: a.status.as_str(),
-        by: view::org_name(ds, &a.assessed_by, lang),
-        note: a.note.clone(),
-        evidence: a
-            .evidence_ids
-            .iter()
-            .map(|e| {
-                let link = if e.starts_with("inc_") {
-                    format!("/registry/incidents/{e}")
-                } else if e.starts_with("src_") {
-                    format!("/registry/sources#{e}")
-                } else if e.starts_with("act_") {
-                    ds.acts
-                        .iter()
-                        .find(|x| &x.id == e)
-                        .map(|x| format!("/registry/incidents/{}", x.incident_id))
-                        .unwrap_or_default()
-                } else {
-                    String::new()
-                };
-                (e.clone(), link)
-            })
-            .collect(),
-    });
-    (latest, all.len())
+    all.into_iter()
+        .map(|a| AssessmentView {
+            date: a.date.to_string(),
+            status: a.status.label(lang.code()),
+            status_code: a.status.as_str(),
+            by: view::org_name(ds, &a.assessed_by, lang),
+            note: a.note.clone(),
+            evidence: a
+                .evidence_ids
+                .iter()
+                .map(|e| {
+                    let link = if e.starts_with("inc_") {
+                        format!("/registry/incidents/{e}")
+                    } else if e.starts_with("src_") {
+                        format!("/registry/sources#{e}")
+                    } else if e.starts_with("act_") {
+                        ds.acts
+                            .iter()
+                            .find(|x| &x.id == e)
+                            .map(|x| format!("/registry/incidents/{}", x.incident_id))
+                            .unwrap_or_default()
+                    } else {
+                        String::new()
+                    };
+                    (e.clone(), link)
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+/// The latest assessment, the earlier ones newest first, and how many.
+fn assessments_of(
+    ds: &Dataset,
+    target: &str,
+    lang: Lang,
+) -> (Option<AssessmentView>, Vec<AssessmentView>, usize) {
+    let mut all = assessment_for(ds, target, lang);
+    let n = all.len();
+    let latest = all.pop();
+    all.reverse();
+    (latest, all, n)
 }
 
 /// `GET /registry/recommendations`
@@ -735,7 +752,7 @@ pub(crate) async fn recommendations(State(s): State<Shared>, ctx: Ctx) -> Result
             .recommendations
             .iter()
             .map(|r| {
-                let (latest, history) = assessment_for(&ds, &r.meta.id, lang);
+                let (latest, earlier, history) = assessments_of(&ds, &r.meta.id, lang);
                 Tracked {
                     id: r.meta.id.clone(),
                     mechanism: r.mechanism.label(l).to_owned(),
@@ -753,6 +770,7 @@ pub(crate) async fn recommendations(State(s): State<Shared>, ctx: Ctx) -> Result
                         .map(|x| x.as_str().to_owned())
                         .unwrap_or_default(),
                     latest,
+                    earlier,
                     history,
                     can_edit: canary_registry::can_write(&who.p, &r.meta),
                 }
@@ -763,7 +781,7 @@ pub(crate) async fn recommendations(State(s): State<Shared>, ctx: Ctx) -> Result
             .benchmarks
             .iter()
             .map(|b| {
-                let (latest, history) = assessment_for(&ds, &b.meta.id, lang);
+                let (latest, earlier, history) = assessments_of(&ds, &b.meta.id, lang);
                 Tracked {
                     id: b.meta.id.clone(),
                     mechanism: String::new(),
@@ -775,6 +793,7 @@ pub(crate) async fn recommendations(State(s): State<Shared>, ctx: Ctx) -> Result
                     response: b.theme.clone().unwrap_or_default(),
                     response_code: String::new(),
                     latest,
+                    earlier,
                     history,
                     can_edit: canary_registry::can_write(&who.p, &b.meta),
                 }
