@@ -177,7 +177,7 @@ fn cases() -> Vec<Case> {
 
 /// The form's fields with `MARK` replaced and the form's hidden fields.
 fn filled(
-    fields: &[(&'static str, &'static str)],
+    fields: &[(&str, &str)],
     marker: &str,
     csrf: &str,
     version: &str,
@@ -1019,4 +1019,150 @@ async fn entered_records_move_through_the_workflow_from_their_edit_page() {
     // Published: no longer the analyst's to edit.
     let r = analyst_c.get(&format!("/registry/laws/{id}/edit")).await;
     assert_eq!(r.status.as_u16(), 403);
+}
+
+/// The same forms over PostgreSQL (`CANARY_TEST_POSTGRES_URL`): create,
+/// cite in one transaction, and refuse a stale edit. The database may be
+/// shared: the organisation, user and codes here are unique.
+#[tokio::test]
+async fn entry_forms_work_over_postgres() {
+    let Ok(url) = std::env::var("CANARY_TEST_POSTGRES_URL") else {
+        eprintln!("skipping: CANARY_TEST_POSTGRES_URL not set");
+        return;
+    };
+    let store = canary_store::Store::open(&url)
+        .await
+        .expect("PostgreSQL reachable");
+    let nonce = format!(
+        "{}",
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos()
+    );
+    let org = format!("org_pgforms{nonce}");
+    let admin = canary_registry::Principal::user("seed", org.clone(), canary_registry::Role::Admin);
+    let at = time::OffsetDateTime::now_utc();
+    let mut ds = Dataset::new();
+    ds.organisations.push(canary_registry::Organisation {
+        id: org.clone(),
+        name: "PG forms".into(),
+        name_km: None,
+    });
+    let inc_id = format!("inc_pgforms{nonce}");
+    ds.incidents.push(canary_registry::Incident {
+        meta: canary_registry::RecordMeta::new(
+            canary_registry::EntityType::Incident,
+            inc_id.clone(),
+            &admin,
+            at,
+        )
+        .unwrap(),
+        title: "PG incident".into(),
+        title_km: None,
+        summary: String::new(),
+        start: canary_registry::FuzzyDate::year(2024).unwrap(),
+        end: None,
+        place: canary_registry::Place::country("KH"),
+        rights_affected: vec![],
+        tags: vec![],
+        verified: false,
+        unverified_note: None,
+    });
+    store.registry_import(&ds, "test", at).await.unwrap();
+    let name = format!("pgf{}", &nonce[nonce.len() - 12..]);
+    canary_web::accounts::create_user(
+        &store,
+        &name,
+        common::PASSWORD,
+        Role::Analyst,
+        Some(&org),
+        &canary_web::accounts::PasswordParams::insecure_for_tests(),
+    )
+    .await
+    .unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let mut cfg = common::test_config(store.clone());
+    cfg.registry_keys = Some(std::sync::Arc::new(fx::key_ring()));
+    let handle = canary_web::serve(cfg, listener).await.unwrap();
+    let server = TestServer::from_parts(handle, store.clone());
+    let mut c = Client::new(&server);
+    assert_eq!(c.login(&name, common::PASSWORD).await.status.as_u16(), 303);
+
+    let code = format!("PG{}", &nonce[nonce.len() - 9..]);
+    let (csrf, v) = open(&mut c, "/registry/laws/new").await;
+    let r = post(
+        &mut c,
+        "/registry/laws/new",
+        &filled(
+            &[
+                ("code", &code),
+                ("name_en", "PG law"),
+                ("instrument_type", "law"),
+                ("legal_status", "in_force"),
+            ],
+            "",
+            &csrf,
+            &v,
+        ),
+    )
+    .await;
+    assert_eq!(r.status.as_u16(), 303, "{}", r.body);
+    let law = load(&server)
+        .await
+        .laws
+        .into_iter()
+        .find(|l| l.code == code)
+        .unwrap();
+    let path = format!("/registry/sources/new?cite={inc_id}");
+    let (csrf, v) = open(&mut c, &path).await;
+    let r = post(
+        &mut c,
+        &path,
+        &filled(
+            &[
+                ("publication", "PG source"),
+                ("language", "km"),
+                ("connection", "witness"),
+                ("identity", "SECRETPGIDENTITY"),
+            ],
+            "",
+            &csrf,
+            &v,
+        ),
+    )
+    .await;
+    assert_eq!(r.status.as_u16(), 303, "{}", r.body);
+    let ds = load(&server).await;
+    let src = ds
+        .sources
+        .iter()
+        .find(|s| s.meta.org == org)
+        .expect("the source");
+    assert!(matches!(src.identity, Some(SensitiveField::Sealed(_))));
+    assert!(ds
+        .citations
+        .iter()
+        .any(|x| x.source_id == src.meta.id && x.record_id == inc_id));
+    // Two editors of the law; the second to save is refused.
+    let edit = format!("/registry/laws/{}/edit", law.meta.id);
+    let target = format!("/registry/laws/{}", law.meta.id);
+    let (csrf, v) = open(&mut c, &edit).await;
+    let fields = [
+        ("code", code.as_str()),
+        ("name_en", "PG law, renamed"),
+        ("instrument_type", "law"),
+        ("legal_status", "in_force"),
+    ];
+    let r = post(&mut c, &target, &filled(&fields, "", &csrf, &v)).await;
+    assert_eq!(r.status.as_u16(), 303, "{}", r.body);
+    let r = post(&mut c, &target, &filled(&fields, "", &csrf, &v)).await;
+    assert_eq!(r.status.as_u16(), 409, "{}", r.body);
+    let stored = load(&server)
+        .await
+        .laws
+        .into_iter()
+        .find(|l| l.meta.id == law.meta.id)
+        .unwrap();
+    assert_eq!(stored.meta.version(), 2, "one edit saved, not two");
 }
