@@ -14,7 +14,8 @@
 //! `CANARY_TEST_POSTGRES_URL`), `CANARY_BENCH_DIR` (where the SQLite file
 //! goes, default a temp dir), `CANARY_BENCH_KEEP` (set: keep the SQLite
 //! file and the PostgreSQL database, e.g. for the web crate's
-//! `country_page` bench).
+//! `country_page` bench), `CANARY_BENCH_REUSE` (a kept database's path or
+//! URL: skip the ingest and time only the queries over it).
 //!
 //! Synthetic data: 2,000 domains x 5 Cambodian networks over 90 days, in
 //! time order (a random (domain, network) pair per measurement), a
@@ -299,6 +300,12 @@ async fn run(store: &Store, n: u64, batch: u64, shuffled: bool) {
         ),
         Err(e) => println!("  optimize failed: {e}"),
     }
+    time_queries(store).await;
+}
+
+/// The country page's queries over whatever `store` holds (the synthetic
+/// data's window: 90 days from `START`).
+async fn time_queries(store: &Store) {
     println!(
         "  country page over {} stored, {REPEATS} runs each:",
         store.count().await.unwrap_or(0)
@@ -365,6 +372,17 @@ async fn run(store: &Store, n: u64, batch: u64, shuffled: bool) {
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
+    if let Ok(url) = std::env::var("CANARY_BENCH_REUSE") {
+        // only the queries, over a database kept by an earlier run
+        match Store::open(&url).await {
+            Ok(store) => {
+                println!("== {} : queries over {url}", store.backend_name());
+                time_queries(&store).await;
+            }
+            Err(e) => println!("cannot open {url}: {e}"),
+        }
+        return;
+    }
     let n = env_u64("CANARY_BENCH_N", 1_000_000);
     let batch = env_u64("CANARY_BENCH_BATCH", 10_000).max(1);
     let shuffled = std::env::var("CANARY_BENCH_SHUFFLED").is_ok();

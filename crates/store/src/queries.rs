@@ -206,38 +206,44 @@ fn push_indexed_runs<DB: Database>(
     for<'q> i64: Encode<'q, DB> + Type<DB>,
     for<'q> String: Encode<'q, DB> + Type<DB>,
 {
-    // per pair: the latest decisive (ok or blocked) measurement in the
-    // window; on equal times, ok wins (index order: time, outcome)
+    // per pair: the time of the latest decisive (ok or blocked)
+    // measurement in the window; the pair is blocked then unless an ok has
+    // that same time (ok wins a tie). Every look-up here is index-only: no
+    // measurement row (with its raw JSON) is read.
     qb.push(
         "WITH latest AS (SELECT p.domain AS domain, p.probe_asn AS probe_asn, \
-         (SELECT m.seq FROM measurements m WHERE m.probe_cc = p.probe_cc \
+         (SELECT m.measurement_start_time FROM measurements m WHERE m.probe_cc = p.probe_cc \
          AND m.domain = p.domain AND m.probe_asn = p.probe_asn \
          AND m.outcome IN ('ok', 'blocked')",
     );
     push_time(qb, "m.measurement_start_time", w.from, w.to);
     qb.push(
-        " ORDER BY m.measurement_start_time DESC, m.outcome DESC LIMIT 1) AS last_seq \
+        " ORDER BY m.measurement_start_time DESC LIMIT 1) AS last_time \
          FROM pairs p WHERE p.probe_cc = ",
     )
     .push_bind(country.to_owned());
     push_eq_int(qb, "p.probe_asn", f.asn.map(i64::from));
     push_eq_text(qb, "p.category_code", f.category.as_deref());
+    // materialised: the last-ok look-up runs once per pair, not once per
+    // index entry of the run below
     qb.push(
-        "), b AS (SELECT l.domain AS domain, l.probe_asn AS probe_asn, \
-         m.measurement_start_time AS last_time, \
+        "), b AS MATERIALIZED (SELECT l.domain AS domain, l.probe_asn AS probe_asn, \
+         l.last_time AS last_time, \
          (SELECT MAX(o.measurement_start_time) FROM measurements o WHERE o.probe_cc = ",
     )
     .push_bind(country.to_owned());
     qb.push(
         " AND o.domain = l.domain AND o.probe_asn = l.probe_asn AND o.outcome = 'ok' \
-         AND o.measurement_start_time < m.measurement_start_time",
+         AND o.measurement_start_time < l.last_time",
     );
     // an ok before the window does not matter (the run is clipped to it
     // anyway): stop looking back at the window's start
     push_time(qb, "o.measurement_start_time", w.from, None);
+    qb.push(") AS last_ok FROM latest l WHERE l.last_time IS NOT NULL AND NOT EXISTS (SELECT 1 FROM measurements k WHERE k.probe_cc = ")
+        .push_bind(country.to_owned());
     qb.push(
-        ") AS last_ok FROM latest l JOIN measurements m ON m.seq = l.last_seq \
-         WHERE m.outcome = 'blocked'), ",
+        " AND k.domain = l.domain AND k.probe_asn = l.probe_asn \
+         AND k.measurement_start_time = l.last_time AND k.outcome = 'ok')), ",
     );
     // the run: blocked measurements after the last ok (index-only:
     // outcome and confirmed are in the index)
@@ -479,8 +485,10 @@ impl Store {
         check_filter("country", country)?;
         check_filters(filters)?;
         let w = Window::new(filters.from, filters.to);
-        let blocked = self.blocked_now(country, filters).await?;
-        let (per_network, sites_tested): (Vec<(i64, i64, i64)>, i64) = with_backend!(self, pool, Db => {
+        // the counts run beside the blocked list, on another pooled
+        // connection: the page waits for the slower, not for both
+        let counts = async {
+            let counts: (Vec<(i64, i64, i64)>, i64) = with_backend!(self, pool, Db => {
             let mut qb = QueryBuilder::<Db>::new(
                 "SELECT probe_asn, CAST(SUM(measurements) AS BIGINT), \
                  CAST(SUM(CASE WHEN outcome = 'blocked' THEN measurements ELSE 0 END) AS BIGINT) \
@@ -513,7 +521,11 @@ impl Store {
             }
             let (sites_tested,): (i64,) = qb.build_query_as().fetch_one(pool).await?;
             (per_network, sites_tested)
-        });
+            });
+            Ok::<_, StoreError>(counts)
+        };
+        let (blocked, (per_network, sites_tested)) =
+            tokio::try_join!(self.blocked_now(country, filters), counts)?;
         let mut blocked_per_asn: BTreeMap<u32, u64> = BTreeMap::new();
         for site in &blocked {
             *blocked_per_asn.entry(site.asn).or_default() += 1;
