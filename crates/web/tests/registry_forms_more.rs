@@ -841,6 +841,16 @@ async fn outsiders_do_not_see_what_was_entered() {
         "/registry/recommendations/{}/assess",
         published.recommendation
     );
+    // The form says, before anything is written, who will see it.
+    let public_notice = "shown to everyone as soon as you save it";
+    assert!(c.get(&path).await.body.contains(public_notice));
+    let private_form = c
+        .get(&format!(
+            "/registry/recommendations/{}/assess",
+            own().recommendation
+        ))
+        .await;
+    assert!(!private_form.body.contains(public_notice));
     let (csrf, version) = open(&mut c, &path).await;
     let r = post(
         &mut c,
@@ -1165,4 +1175,100 @@ async fn entry_forms_work_over_postgres() {
         .find(|l| l.meta.id == law.meta.id)
         .unwrap();
     assert_eq!(stored.meta.version(), 2, "one edit saved, not two");
+}
+
+#[tokio::test]
+async fn hostile_submissions_are_refused_with_a_reason_and_store_nothing() {
+    let f = fx::start(true).await;
+    let mut c = analyst().client(&f.server).await;
+    let before = snapshot(&f.server).await;
+    let (csrf, version) = open(&mut c, "/registry/sources/new").await;
+    let base = |extra: Vec<(String, String)>| {
+        let mut form = filled(
+            &[
+                ("publication", "a newspaper"),
+                ("language", "km"),
+                ("connection", "media"),
+            ],
+            "",
+            &csrf,
+            &version,
+        );
+        form.retain(|(k, _)| !extra.iter().any(|(e, _)| e == k));
+        form.extend(extra);
+        form
+    };
+    let one = |k: &str, v: String| vec![(k.to_owned(), v)];
+    // (case, form, status, text expected in the answer)
+    let cases: Vec<(&str, Vec<(String, String)>, u16, &str)> = vec![
+        (
+            "a field longer than its limit",
+            base(one("publication", "x".repeat(301))),
+            422,
+            "Too long",
+        ),
+        (
+            "control characters",
+            base(one("title", "bell\u{7}here".into())),
+            422,
+            "cannot be stored",
+        ),
+        (
+            "a line break in a one-line field",
+            base(one("publication", "two\nlines".into())),
+            422,
+            "One line only",
+        ),
+        (
+            "a language that is not a code",
+            base(one("language", "Khmer".into())),
+            422,
+            "A language code",
+        ),
+        (
+            "an unknown vocabulary term",
+            base(one("connection", "rumour".into())),
+            422,
+            "Choose one",
+        ),
+        (
+            "a URL with another scheme",
+            base(one("url", "file:///etc/passwd".into())),
+            422,
+            "Not a web address",
+        ),
+        (
+            "too many fields",
+            base((0..300).map(|i| (format!("f{i}"), "x".into())).collect()),
+            400,
+            "too many fields",
+        ),
+        (
+            "a body over the limit",
+            base(one("title", "x".repeat(300 * 1024))),
+            413,
+            "The form is larger than the server accepts",
+        ),
+    ];
+    for (case, form, status, text) in cases {
+        let r = post(&mut c, "/registry/sources/new", &form).await;
+        assert_eq!(r.status.as_u16(), status, "{case}: {}", r.body);
+        assert!(r.body.contains(text), "{case}: {}", r.body);
+    }
+    // Ids in paths that are not registry ids.
+    for path in [
+        "/registry/sources/..%2F..%2Fetc/edit",
+        "/registry/laws/law_X%3Cscript%3E/edit",
+        "/registry/recommendations/inc_x/assess",
+        "/registry/citations/new?record=law_x",
+    ] {
+        let r = c.get(path).await;
+        assert!(
+            matches!(r.status.as_u16(), 400 | 404),
+            "{path}: {}",
+            r.status
+        );
+        assert!(!r.body.contains("<script>"));
+    }
+    assert!(before == snapshot(&f.server).await, "nothing stored");
 }

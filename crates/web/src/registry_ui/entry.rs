@@ -76,14 +76,28 @@ impl<S: Send + Sync> FromRequest<S> for Posted {
     type Rejection = Fail;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Fail> {
-        let Form(fields): Form<Vec<(String, String)>> = Form::from_request(req, state)
-            .await
-            .map_err(|e| Fail::bad(e.body_text()))?;
+        let Form(fields): Form<Vec<(String, String)>> =
+            Form::from_request(req, state).await.map_err(|e| {
+                if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                    Fail::new(StatusCode::PAYLOAD_TOO_LARGE, "reg_error_form_too_large")
+                } else {
+                    Fail::bad(e.body_text())
+                }
+            })?;
         if fields.len() > MAX_FIELDS {
             return Err(Fail::bad("form: too many fields"));
         }
         Ok(Posted { fields })
     }
+}
+
+/// A posted form as the handlers take it: a refusal to read it (too
+/// large, too many fields, not a form) becomes an HTML page in the
+/// reader's language, then the CSRF token is checked.
+fn accept(posted: Result<Posted, Fail>, ctx: &Ctx) -> Result<Posted, Fail> {
+    let posted = posted.map_err(|f| f.html(ctx.lang))?;
+    ctx.check_csrf(posted.get("csrf"))?;
+    Ok(posted)
 }
 
 impl Posted {
@@ -1273,10 +1287,10 @@ pub(crate) async fn record_status(
     State(s): State<Shared>,
     ctx: Ctx,
     Path(id): Path<String>,
-    posted: Posted,
+    posted: Result<Posted, Fail>,
 ) -> Result<Response, Fail> {
     let lang = ctx.lang;
-    ctx.check_csrf(posted.get("csrf"))?;
+    let posted = accept(posted, &ctx)?;
     let run = async {
         let who = Who::of(&s, &ctx);
         if matches!(who.p, Principal::Anonymous) {
@@ -1321,10 +1335,10 @@ macro_rules! entry_handlers {
         pub(crate) async fn $create(
             State(s): State<Shared>,
             ctx: Ctx,
-            posted: Posted,
+            posted: Result<Posted, Fail>,
         ) -> Result<Response, Fail> {
             let lang = ctx.lang;
-            ctx.check_csrf(posted.get("csrf"))?;
+            let posted = accept(posted, &ctx)?;
             entry_create::<$ty>(&s, &ctx, "", &posted, None)
                 .await
                 .map_err(|f| f.html(lang))
@@ -1347,10 +1361,10 @@ macro_rules! entry_handlers {
             State(s): State<Shared>,
             ctx: Ctx,
             Path(id): Path<String>,
-            posted: Posted,
+            posted: Result<Posted, Fail>,
         ) -> Result<Response, Fail> {
             let lang = ctx.lang;
-            ctx.check_csrf(posted.get("csrf"))?;
+            let posted = accept(posted, &ctx)?;
             entry_update::<$ty>(&s, &ctx, &id, &posted)
                 .await
                 .map_err(|f| f.html(lang))
@@ -1387,10 +1401,10 @@ pub(crate) async fn source_new(State(s): State<Shared>, ctx: Ctx) -> Result<Resp
 pub(crate) async fn source_create(
     State(s): State<Shared>,
     ctx: Ctx,
-    posted: Posted,
+    posted: Result<Posted, Fail>,
 ) -> Result<Response, Fail> {
     let lang = ctx.lang;
-    ctx.check_csrf(posted.get("csrf"))?;
+    let posted = accept(posted, &ctx)?;
     entry_create::<Source>(&s, &ctx, "", &posted, ctx.query("cite"))
         .await
         .map_err(|f| f.html(lang))
@@ -1413,10 +1427,10 @@ pub(crate) async fn source_update(
     State(s): State<Shared>,
     ctx: Ctx,
     Path(id): Path<String>,
-    posted: Posted,
+    posted: Result<Posted, Fail>,
 ) -> Result<Response, Fail> {
     let lang = ctx.lang;
-    ctx.check_csrf(posted.get("csrf"))?;
+    let posted = accept(posted, &ctx)?;
     entry_update::<Source>(&s, &ctx, &id, &posted)
         .await
         .map_err(|f| f.html(lang))
@@ -1441,10 +1455,10 @@ pub(crate) async fn provision_create(
     State(s): State<Shared>,
     ctx: Ctx,
     Path(law): Path<String>,
-    posted: Posted,
+    posted: Result<Posted, Fail>,
 ) -> Result<Response, Fail> {
     let lang = ctx.lang;
-    ctx.check_csrf(posted.get("csrf"))?;
+    let posted = accept(posted, &ctx)?;
     let run = async {
         let law = parse_record_id("law_", &law)?;
         entry_create::<Provision>(&s, &ctx, law, &posted, None).await
@@ -1469,10 +1483,10 @@ pub(crate) async fn provision_update(
     State(s): State<Shared>,
     ctx: Ctx,
     Path(id): Path<String>,
-    posted: Posted,
+    posted: Result<Posted, Fail>,
 ) -> Result<Response, Fail> {
     let lang = ctx.lang;
-    ctx.check_csrf(posted.get("csrf"))?;
+    let posted = accept(posted, &ctx)?;
     entry_update::<Provision>(&s, &ctx, &id, &posted)
         .await
         .map_err(|f| f.html(lang))
@@ -1610,10 +1624,10 @@ pub(crate) async fn citation_new(State(s): State<Shared>, ctx: Ctx) -> Result<Re
 pub(crate) async fn citation_create(
     State(s): State<Shared>,
     ctx: Ctx,
-    posted: Posted,
+    posted: Result<Posted, Fail>,
 ) -> Result<Response, Fail> {
     let lang = ctx.lang;
-    ctx.check_csrf(posted.get("csrf"))?;
+    let posted = accept(posted, &ctx)?;
     citation_page(&s, &ctx, Some(&posted))
         .await
         .map_err(|f| f.html(lang))
@@ -1645,7 +1659,7 @@ async fn assessment_page(
     require_creator(&who)?;
     let ds = data::load(s).await?;
     let view = ds.view_for(&who.p);
-    let (kind, text) = if target.starts_with("rec_") {
+    let (kind, text, meta) = if target.starts_with("rec_") {
         parse_record_id("rec_", target)?;
         let r = view
             .recommendations
@@ -1655,6 +1669,7 @@ async fn assessment_page(
         (
             "recommendations",
             format!("{} ¶ {} — {}", r.document_symbol, r.paragraph, r.text),
+            &r.meta,
         )
     } else {
         parse_record_id("bm_", target)?;
@@ -1663,7 +1678,11 @@ async fn assessment_page(
             .iter()
             .find(|b| b.meta.id == target)
             .ok_or_else(Fail::not_found)?;
-        ("benchmarks", format!("{} — {}", b.source_document, b.text))
+        (
+            "benchmarks",
+            format!("{} — {}", b.source_document, b.text),
+            &b.meta,
+        )
     };
     let action = format!("/registry/{kind}/{target}/assess");
     let incidents: Vec<(String, String)> = view
@@ -1683,6 +1702,10 @@ async fn assessment_page(
         incidents => Value::from_serialize(&incidents),
         sources => Value::from_serialize(source_choices(&view)),
         org_name => view::org_name(&view, who.org().unwrap_or_default(), lang),
+        // An assessment has no visibility of its own: whoever sees the
+        // target sees it. Say so before it is written.
+        target_public => meta.is_public(),
+        target_shared => meta.visibility != Visibility::Private,
     };
     let blank = obj(json!({
         "date": "", "status": "", "note": "", "incidents": [], "sources": [], "other_ids": "",
@@ -1805,10 +1828,10 @@ pub(crate) async fn assessment_create(
     State(s): State<Shared>,
     ctx: Ctx,
     Path(target): Path<String>,
-    posted: Posted,
+    posted: Result<Posted, Fail>,
 ) -> Result<Response, Fail> {
     let lang = ctx.lang;
-    ctx.check_csrf(posted.get("csrf"))?;
+    let posted = accept(posted, &ctx)?;
     assessment_page(&s, &ctx, &target, Some(&posted))
         .await
         .map_err(|f| f.html(lang))
