@@ -1200,7 +1200,8 @@ async fn hostile_submissions_are_refused_with_a_reason_and_store_nothing() {
     };
     let one = |k: &str, v: String| vec![(k.to_owned(), v)];
     // (case, form, status, text expected in the answer)
-    let cases: Vec<(&str, Vec<(String, String)>, u16, &str)> = vec![
+    type Form = Vec<(String, String)>;
+    let cases: Vec<(&str, Form, u16, &str)> = vec![
         (
             "a field longer than its limit",
             base(one("publication", "x".repeat(301))),
