@@ -673,6 +673,12 @@ async fn the_forms_speak_khmer() {
         let r = c.get(&format!("{}{sep}lang=km", case.new_path)).await;
         assert_eq!(r.status.as_u16(), 200, "{}", case.name);
         assert!(r.body.contains("<html lang=\"km\">"), "{}", case.name);
+        if case.name == "source" {
+            assert!(
+                r.body.contains("name=\"language\" value=\"km\""),
+                "a Khmer reader's source is in Khmer by default"
+            );
+        }
         assert!(r.body.contains("រក្សាទុក") || khmer(&r.body), "{}", case.name);
         // The language cookie is set: errors come back in Khmer.
         let (csrf, version) = open(&mut c, &case.new_path).await;

@@ -990,11 +990,16 @@ async fn entry_new<E: Entry>(
         (true, Some(c)) => format!("/registry/{}s/new?cite={c}", E::NAME),
         (true, None) => format!("/registry/{}s/new", E::NAME),
     };
+    let mut values = E::blank();
+    if values.contains_key("language") {
+        // A source is most often in the language its reader works in.
+        values.insert("language".into(), ctx.lang.code().into());
+    }
     let page = FormPage {
         action,
         editing: false,
         version: 0,
-        values: E::blank(),
+        values,
         errors: BTreeMap::new(),
         problem: None,
     };
