@@ -4,6 +4,9 @@
 //! - `import`, `reanalyse`, `seed kh`, `registry import|export|rekey` and
 //!   `verify` draw a progress line on standard error when it is a terminal,
 //!   and nothing at all when it is a pipe or a file (logs stay clean);
+//!   warnings print on their own lines above it, not through it;
+//! - `analyse` and `inspect` count on the terminal only while their results
+//!   go to a file or a pipe (on screen the results are the progress);
 //! - every count a script would read is offered as one JSON object with
 //!   `--json`, including `registry rekey` and `submit`.
 //!
@@ -112,6 +115,45 @@ fn script() -> Option<()> {
         .then_some(())
 }
 
+/// `args` (quoted for the shell) as one command line for `script`.
+fn shell_line(args: impl IntoIterator<Item = String>) -> String {
+    std::iter::once(env!("CARGO_BIN_EXE_canary").to_owned())
+        .chain(args)
+        .map(|a| format!("'{a}'"))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Runs a shell command line with standard input, output and error on a
+/// pseudo-terminal in `dir`; returns whether it succeeded and what the
+/// terminal showed.
+fn on_terminal(dir: &Path, line: &str) -> (bool, String) {
+    let out = Command::new("script")
+        .args([
+            "--quiet",
+            "--return",
+            "--flush",
+            "--command",
+            line,
+            "/dev/null",
+        ])
+        .current_dir(dir)
+        .env("TERM", "xterm")
+        .env_remove("CANARY_FIELD_KEY")
+        .env_remove("RUST_LOG")
+        .output()
+        .expect("script runs");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+/// A progress line was drawn (`⠁ [00:00:00] 3 measurements read`).
+fn drew_progress(shown: &str) -> bool {
+    shown.contains("[00:00:")
+}
+
 #[test]
 fn on_a_terminal_long_running_commands_draw_progress_then_clear_it() {
     if script().is_none() {
@@ -119,36 +161,82 @@ fn on_a_terminal_long_running_commands_draw_progress_then_clear_it() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    let bin = env!("CARGO_BIN_EXE_canary");
     for (name, args) in long_running() {
-        let line = std::iter::once(bin.to_owned())
-            .chain(args)
-            .map(|a| format!("'{a}'"))
-            .collect::<Vec<_>>()
-            .join(" ");
-        let out = Command::new("script")
-            .args([
-                "--quiet",
-                "--return",
-                "--flush",
-                "--command",
-                &line,
-                "/dev/null",
-            ])
-            .current_dir(dir.path())
-            .env("TERM", "xterm")
-            .env_remove("CANARY_FIELD_KEY")
-            .env_remove("RUST_LOG")
-            .output()
-            .expect("script runs");
-        let shown = String::from_utf8_lossy(&out.stdout);
-        assert!(out.status.success(), "{name}: {shown}");
-        // `⠁ [00:00:00] 3 measurements read`, then erased (ESC [2K)
-        // before the result is printed.
+        let (success, shown) = on_terminal(dir.path(), &shell_line(args));
+        assert!(success, "{name}: {shown}");
+        // drawn, then erased (ESC [2K) before the result is printed
         assert!(
-            shown.contains("[00:00:") && shown.contains("\u{1b}[2K"),
+            drew_progress(&shown) && shown.contains("\u{1b}[2K"),
             "{name}: no progress on a terminal: {shown:?}"
         );
+    }
+}
+
+#[test]
+fn on_a_terminal_warnings_print_on_their_own_lines_not_through_the_progress_line() {
+    if script().is_none() {
+        eprintln!("skipping: util-linux `script` (a pseudo-terminal) not found");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let good = std::fs::read_to_string(measurements()).unwrap();
+    let mixed = format!("{}{{\"truncated\": \n", good);
+    std::fs::write(dir.path().join("mixed.jsonl"), mixed).unwrap();
+    let (_, shown) = on_terminal(
+        dir.path(),
+        &shell_line(
+            [
+                "import",
+                "--database",
+                "c.db",
+                "mixed.jsonl",
+                "missing.jsonl",
+            ]
+            .map(String::from),
+        ),
+    );
+    assert!(drew_progress(&shown), "{shown:?}");
+    let warnings: Vec<&str> = shown
+        .split(['\r', '\n'])
+        .filter(|segment| segment.contains("canary: "))
+        .collect();
+    assert!(
+        warnings.iter().any(|w| w.contains("mixed.jsonl:5"))
+            && warnings.iter().any(|w| w.contains("missing.jsonl")),
+        "both warnings shown: {shown:?}"
+    );
+    for warning in warnings {
+        assert!(
+            !warning.contains("measurements read"),
+            "a warning printed through the progress line: {warning:?}"
+        );
+    }
+}
+
+#[test]
+fn analyse_and_inspect_count_on_a_terminal_only_while_their_results_go_elsewhere() {
+    if script().is_none() {
+        eprintln!("skipping: util-linux `script` (a pseudo-terminal) not found");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    for command in ["analyse", "inspect"] {
+        let args = || [command, "--json", &measurements()].map(String::from);
+        let (success, shown) = on_terminal(dir.path(), &shell_line(args()));
+        assert!(success, "{command}: {shown}");
+        assert!(
+            !drew_progress(&shown),
+            "{command}: a counter through its results: {shown:?}"
+        );
+        let to_file = format!("{} > {command}.jsonl", shell_line(args()));
+        let (success, shown) = on_terminal(dir.path(), &to_file);
+        assert!(success, "{command}: {shown}");
+        assert!(
+            drew_progress(&shown),
+            "{command}: no progress while writing to a file: {shown:?}"
+        );
+        let written = std::fs::read_to_string(dir.path().join(format!("{command}.jsonl"))).unwrap();
+        assert_eq!(written.lines().count(), 4, "{command}: {written}");
     }
 }
 

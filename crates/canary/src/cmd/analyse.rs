@@ -242,6 +242,7 @@ pub fn run(args: AnalyseArgs) -> anyhow::Result<ExitCode> {
     let mut summary = Summary::default();
     let mut unreadable = 0;
     let json_out = args.json;
+    let bar = crate::cmd::progress::counter_beside_output("entries analysed");
 
     let result: anyhow::Result<()> = std::thread::scope(|scope| {
         // Batches go to the workers through one shared queue; results come
@@ -260,11 +261,12 @@ pub fn run(args: AnalyseArgs) -> anyhow::Result<ExitCode> {
             });
         }
         drop(done_tx);
+        let reader_bar = bar.clone();
         let reader = scope.spawn(move || {
             let mut unreadable = 0;
             let mut seq = 0u64;
             let mut batch = Vec::with_capacity(BATCH);
-            'read: for entries in crate::cmd::open_each(&paths, &mut unreadable) {
+            'read: for entries in crate::cmd::open_each(&paths, &mut unreadable, &reader_bar) {
                 for raw in entries.raw() {
                     batch.push(raw);
                     if batch.len() == BATCH {
@@ -285,6 +287,7 @@ pub fn run(args: AnalyseArgs) -> anyhow::Result<ExitCode> {
         for (seq, rows) in done_rx {
             pending.insert(seq, rows);
             while let Some(rows) = pending.remove(&next) {
+                bar.inc(rows.len() as u64);
                 for row in rows {
                     summary.add(&row.kind);
                     if let Some(text) = row.text {
@@ -299,6 +302,7 @@ pub fn run(args: AnalyseArgs) -> anyhow::Result<ExitCode> {
             .map_err(|_| anyhow::anyhow!("the reader thread failed"))?;
         Ok(())
     });
+    bar.finish_and_clear();
     match result {
         Err(e)
             if e.downcast_ref::<io::Error>()

@@ -31,8 +31,10 @@ pub fn run(args: InspectArgs) -> anyhow::Result<ExitCode> {
         ..Tally::default()
     };
     let mut unreadable_files = 0;
-    for entries in crate::cmd::open_each(&paths, &mut unreadable_files) {
+    let bar = crate::cmd::progress::counter_beside_output("entries read");
+    for entries in crate::cmd::open_each(&paths, &mut unreadable_files, &bar) {
         for entry in entries {
+            bar.inc(1);
             if let Err(err) = report(&mut out, &args, &mut tally, entry) {
                 if err.kind() == io::ErrorKind::BrokenPipe {
                     return Ok(ExitCode::SUCCESS);
@@ -41,6 +43,7 @@ pub fn run(args: InspectArgs) -> anyhow::Result<ExitCode> {
             }
         }
     }
+    bar.finish_and_clear();
     let closing = format!(
         "{} measurement{} ({} web_connectivity, {} with issues), {} invalid, {} skipped, in {} file{}",
         tally.measurements,

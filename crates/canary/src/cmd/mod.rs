@@ -59,18 +59,20 @@ pub fn multi_thread_runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 }
 
 /// The measurement files, opened one after another. A file that cannot be
-/// opened is named on standard error and counted in `unreadable` (the
-/// commands exit with status 2 then); the others are still read.
+/// opened is named on standard error (above the command's progress `bar`)
+/// and counted in `unreadable` (the commands exit with status 2 then); the
+/// others are still read.
 pub fn open_each<'a>(
     paths: &'a [PathBuf],
     unreadable: &'a mut usize,
+    bar: &'a indicatif::ProgressBar,
 ) -> impl Iterator<Item = canary_ingest::Entries> + 'a {
     paths
         .iter()
         .filter_map(move |path| match canary_ingest::open(path) {
             Ok(entries) => Some(entries),
             Err(err) => {
-                eprintln!("canary: {err}");
+                bar.suspend(|| eprintln!("canary: {err}"));
                 *unreadable += 1;
                 None
             }

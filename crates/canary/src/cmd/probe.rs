@@ -340,7 +340,7 @@ pub fn run(args: ProbeArgs) -> anyhow::Result<ExitCode> {
                 _ = &mut ctrl_c, if !interrupted => {
                     interrupted = true;
                     let _ = stop_tx.send(true);
-                    eprintln!("\ncanary: stopping; every finished measurement is kept (use --resume to continue)");
+                    bar.suspend(|| eprintln!("canary: stopping; every finished measurement is kept (use --resume to continue)"));
                 }
                 outcome = rx.recv() => {
                     let Some(outcome) = outcome else { break };
@@ -369,7 +369,7 @@ pub fn run(args: ProbeArgs) -> anyhow::Result<ExitCode> {
                         Outcome::Failed { target, error } => {
                             failed += 1;
                             bar.inc(1);
-                            eprintln!("canary: {}: {error}", target.url);
+                            bar.suspend(|| eprintln!("canary: {}: {error}", target.url));
                         }
                     }
                 }
@@ -381,11 +381,11 @@ pub fn run(args: ProbeArgs) -> anyhow::Result<ExitCode> {
             let _ = done_tx.send(true);
             if let Ok((accepted, rejected)) = task.await {
                 let left = up.pending().len();
-                eprintln!(
+                bar.suspend(|| eprintln!(
                     "canary: {accepted} measurements uploaded, {rejected} refused by the collector, {left} queued in {}{}",
                     up.queue().display(),
                     if left > 0 { " (`canary submit --to URL` sends them later)" } else { "" }
-                );
+                ));
             }
         }
         Ok((written, anomalies, failed, interrupted))

@@ -1,7 +1,8 @@
 //! Progress for the commands that can take a while (`import`, `reanalyse`,
-//! `seed kh`, `registry import|export|rekey`, `verify`, `probe`): drawn on
-//! standard error when it is a terminal, nothing at all otherwise, so that
-//! logs, pipes and scripts see only the results.
+//! `seed kh`, `registry import|export|rekey`, `verify`, `probe`, and
+//! `analyse`/`inspect` writing to a file): drawn on standard error when it
+//! is a terminal, nothing at all otherwise, so that logs, pipes and scripts
+//! see only the results.
 //!
 //! Every function returns a bar; off a terminal it is hidden and every call
 //! on it does nothing, so a command never asks whether it is interactive:
@@ -46,6 +47,18 @@ pub fn counter(what: &str) -> ProgressBar {
         bar.set_message(what.to_owned());
         bar
     })
+}
+
+/// A count for a command whose results go to standard output (`analyse`,
+/// `inspect`): drawn only while they go to a file or a pipe, since on the
+/// terminal the results themselves show the progress and a counter would
+/// tangle with them.
+pub fn counter_beside_output(what: &str) -> ProgressBar {
+    if std::io::stdout().is_terminal() {
+        ProgressBar::hidden()
+    } else {
+        counter(what)
+    }
 }
 
 /// A count towards a known total: `⠙ [00:01:10] ████░░ 40/120 URLs  3 anomalies`.

@@ -66,7 +66,7 @@ pub fn import(args: ImportArgs) -> anyhow::Result<ExitCode> {
         batch.clear();
         Ok(())
     };
-    for entries in crate::cmd::open_each(&paths, &mut unreadable) {
+    for entries in crate::cmd::open_each(&paths, &mut unreadable, &bar) {
         for raw in entries.raw() {
             let (items, raw_line) = match raw {
                 Raw::Entry(e) => (vec![e], None),
@@ -95,7 +95,9 @@ pub fn import(args: ImportArgs) -> anyhow::Result<ExitCode> {
                             Ok(new) => batch.push(new),
                             Err(err) => {
                                 tally.rejected += 1;
-                                eprintln!("canary: {}: not stored: {err}", entry.location);
+                                bar.suspend(|| {
+                                    eprintln!("canary: {}: not stored: {err}", entry.location)
+                                });
                             }
                         }
                         if batch.len() >= BATCH {
@@ -104,7 +106,7 @@ pub fn import(args: ImportArgs) -> anyhow::Result<ExitCode> {
                     }
                     Outcome::Invalid(err) => {
                         tally.invalid += 1;
-                        eprintln!("canary: {}: {err}", entry.location);
+                        bar.suspend(|| eprintln!("canary: {}: {err}", entry.location));
                     }
                     Outcome::NotMeasurement(_) => tally.skipped += 1,
                 }
@@ -265,7 +267,7 @@ fn reanalyse_web(
                 }
                 Err(err) => {
                     tally.unreadable += 1;
-                    eprintln!("canary: stored measurement {}: {err}", row.id);
+                    bar.suspend(|| eprintln!("canary: stored measurement {}: {err}", row.id));
                 }
             }
         }
@@ -318,10 +320,12 @@ fn reanalyse_social(rt: &tokio::runtime::Runtime, store: &Store) -> anyhow::Resu
                 }
                 Err(refusal) => {
                     tally.unreadable += 1;
-                    eprintln!(
-                        "canary: stored social measurement {}: {}",
-                        row.id, refusal.reason
-                    );
+                    bar.suspend(|| {
+                        eprintln!(
+                            "canary: stored social measurement {}: {}",
+                            row.id, refusal.reason
+                        );
+                    });
                 }
             }
         }
