@@ -107,12 +107,17 @@ fn without_a_terminal_long_running_commands_draw_no_progress() {
     }
 }
 
-/// util-linux `script`, which runs a command on a pseudo-terminal.
-fn script() -> Option<()> {
-    let out = Command::new("script").arg("--version").output().ok()?;
-    String::from_utf8_lossy(&out.stdout)
-        .contains("util-linux")
-        .then_some(())
+/// Whether util-linux `script`, which runs a command on a pseudo-terminal,
+/// is here; says the test is skipped when it is not.
+fn pseudo_terminal() -> bool {
+    let found = Command::new("script")
+        .arg("--version")
+        .output()
+        .is_ok_and(|out| String::from_utf8_lossy(&out.stdout).contains("util-linux"));
+    if !found {
+        eprintln!("skipping: util-linux `script` (a pseudo-terminal) not found");
+    }
+    found
 }
 
 /// `args` (quoted for the shell) as one command line for `script`.
@@ -156,8 +161,7 @@ fn drew_progress(shown: &str) -> bool {
 
 #[test]
 fn on_a_terminal_long_running_commands_draw_progress_then_clear_it() {
-    if script().is_none() {
-        eprintln!("skipping: util-linux `script` (a pseudo-terminal) not found");
+    if !pseudo_terminal() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -174,8 +178,7 @@ fn on_a_terminal_long_running_commands_draw_progress_then_clear_it() {
 
 #[test]
 fn on_a_terminal_warnings_print_on_their_own_lines_not_through_the_progress_line() {
-    if script().is_none() {
-        eprintln!("skipping: util-linux `script` (a pseudo-terminal) not found");
+    if !pseudo_terminal() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -215,8 +218,7 @@ fn on_a_terminal_warnings_print_on_their_own_lines_not_through_the_progress_line
 
 #[test]
 fn analyse_and_inspect_count_on_a_terminal_only_while_their_results_go_elsewhere() {
-    if script().is_none() {
-        eprintln!("skipping: util-linux `script` (a pseudo-terminal) not found");
+    if !pseudo_terminal() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
