@@ -1279,3 +1279,109 @@ async fn hostile_submissions_are_refused_with_a_reason_and_store_nothing() {
     }
     assert!(before == snapshot(&f.server).await, "nothing stored");
 }
+
+#[tokio::test]
+async fn a_citation_made_by_mistake_is_removed_attributed_and_versioned() {
+    let f = fx::start(true).await;
+    let r = own();
+    let path = format!("/registry/citations/new?record={}", r.incident);
+    let remove = format!("/registry/citations/remove?record={}", r.incident);
+    let mut c = analyst().client(&f.server).await;
+    let page = c.get(&path).await;
+    assert!(page.body.contains("Remove this citation"));
+    let (csrf, version) = open(&mut c, &path).await;
+    let before = snapshot(&f.server).await;
+    // Refused: no token; a stale version; a viewer; a source not cited.
+    let refused: Vec<(&str, Vec<(&str, String)>, u16)> = vec![
+        (
+            "no token",
+            vec![("source", r.source.clone()), ("version", version.clone())],
+            403,
+        ),
+        (
+            "stale version",
+            vec![
+                ("source", r.source.clone()),
+                // not the version stored (someone saved since)
+                ("version", (version.parse::<u32>().unwrap() + 1).to_string()),
+                ("csrf", csrf.clone()),
+            ],
+            409,
+        ),
+        (
+            "not cited here",
+            vec![
+                ("source", "src_alpha_coalition".into()),
+                ("version", version.clone()),
+                ("csrf", csrf.clone()),
+            ],
+            404,
+        ),
+    ];
+    for (case, form, status) in refused {
+        let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let resp = c.post_form(&remove, &pairs).await;
+        assert_eq!(resp.status.as_u16(), status, "{case}: {}", resp.body);
+    }
+    let mut viewer = Who {
+        role: Some(Role::Viewer),
+        org: Some("alpha"),
+    }
+    .client(&f.server)
+    .await;
+    let t = Client::csrf(&viewer.get("/registry/laws").await.body);
+    let resp = viewer
+        .post_form(
+            &remove,
+            &[("source", &r.source), ("version", &version), ("csrf", &t)],
+        )
+        .await;
+    assert_eq!(resp.status.as_u16(), 403);
+    assert!(before == snapshot(&f.server).await, "nothing changed");
+    // Removed.
+    let resp = c
+        .post_form(
+            &remove,
+            &[
+                ("source", &r.source),
+                ("version", &version),
+                ("csrf", &csrf),
+            ],
+        )
+        .await;
+    assert_eq!(resp.status.as_u16(), 303, "{}", resp.body);
+    let ds = load(&f.server).await;
+    assert!(!ds
+        .citations
+        .iter()
+        .any(|x| x.source_id == r.source && x.record_id == r.incident));
+    let inc = ds
+        .incidents
+        .iter()
+        .find(|i| i.meta.id == r.incident)
+        .unwrap();
+    assert_eq!(
+        inc.meta.version(),
+        version.parse::<u32>().unwrap() + 1,
+        "the incident records the removal"
+    );
+    let history = f
+        .server
+        .store
+        .registry_history(
+            canary_store::registry::Collection::Citations,
+            &format!("{}|{}", r.source, r.incident),
+        )
+        .await
+        .unwrap();
+    let last = history.last().unwrap();
+    assert_eq!(
+        (last.by.as_str(), last.body.is_none()),
+        ("analyst_alpha", true)
+    );
+    let audit = f.server.store.registry_audit(0, 10_000).await.unwrap();
+    assert_eq!(
+        audit.last().unwrap().action,
+        canary_registry::AuditAction::Delete
+    );
+}

@@ -216,6 +216,36 @@ async fn write_entry_in<R: StoredRecord, W: StoredRow>(
     run.await
 }
 
+/// Removes a citation: `incident` carries the new version that records
+/// the removal; the row's deletion is attributed; one transaction with
+/// the audit entry (a stale incident is a 409 and nothing changes).
+pub(crate) async fn remove_citation(
+    s: &Shared,
+    incident: &Incident,
+    citation: &canary_registry::Citation,
+    audit: EntryAudit<'_>,
+) -> Result<(), Fail> {
+    let run = async {
+        let mut batch = s.cfg.store.registry_batch().await?;
+        batch.put_record(incident).await?;
+        let edit = Edit::new(audit.actor, audit.at, "citation removed");
+        batch
+            .delete_row(Collection::Citations, &row_key(citation), &edit)
+            .await?;
+        batch
+            .audit_append(
+                audit.actor,
+                audit.action,
+                audit.object,
+                audit.at,
+                audit.details,
+            )
+            .await?;
+        batch.commit().await
+    };
+    run.await.map_err(fail)
+}
+
 /// Stores a new evidence item and its first custody event.
 pub(crate) async fn create_evidence(
     s: &Shared,

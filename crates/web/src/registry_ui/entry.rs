@@ -25,7 +25,7 @@
 //! |---|---|
 //! | `GET /registry/sources` | sources the reader may see |
 //! | `GET,POST /registry/sources/new[?cite=inc_…\|act_…]`, `GET /registry/sources/{id}/edit`, `POST /registry/sources/{id}` | a source; with `cite`, cited on that incident or act in the same write |
-//! | `GET,POST /registry/citations/new?record=inc_…\|act_…` | cite an existing source on an incident or act |
+//! | `GET,POST /registry/citations/new?record=inc_…\|act_…`, `POST /registry/citations/remove?record=…` | cite an existing source on an incident or act; remove a citation |
 //! | `GET,POST /registry/laws/new`, `GET /registry/laws/{id}/edit`, `POST /registry/laws/{id}` | a law |
 //! | `GET,POST /registry/laws/{id}/provisions/new`, `GET /registry/provisions/{id}/edit`, `POST /registry/provisions/{id}` | a provision (English and Khmer paraphrase) |
 //! | `GET,POST /registry/recommendations/new`, `GET /registry/recommendations/{id}/edit`, `POST /registry/recommendations/{id}` | a UN recommendation |
@@ -1530,11 +1530,27 @@ async fn citation_page(s: &Shared, ctx: &Ctx, posted: Option<&Posted>) -> Result
     let title = view::title(inc, lang);
     let blank = obj(json!({ "source": "", "note": "" }));
     let action = format!("/registry/citations/new?record={record}");
+    let choices = source_choices(&view);
+    // The sources cited on the record now (to remove one cited by mistake).
+    let cited: Vec<(String, String, String)> = view
+        .citations
+        .iter()
+        .filter(|x| x.record_id == record)
+        .filter_map(|x| {
+            let (id, label) = choices.iter().find(|(id, _)| *id == x.source_id)?;
+            Some((
+                id.clone(),
+                label.clone(),
+                x.note.clone().unwrap_or_default(),
+            ))
+        })
+        .collect();
     let extra = context! {
         record => record.clone(),
         incident_id => inc.meta.id.clone(),
         title => title,
-        sources => Value::from_serialize(source_choices(&view)),
+        sources => Value::from_serialize(&choices),
+        cited => Value::from_serialize(&cited),
     };
     let Some(posted) = posted else {
         let page = FormPage {
@@ -1615,6 +1631,67 @@ async fn citation_page(s: &Shared, ctx: &Ctx, posted: Option<&Posted>) -> Result
         "/registry/incidents/{}#sources",
         inc.meta.id
     )))
+}
+
+/// `POST /registry/citations/remove?record=inc_…|act_…` (`source`,
+/// `version` of the incident): the citation is deleted (attributed) and
+/// the incident gets a new version saying so.
+pub(crate) async fn citation_remove(
+    State(s): State<Shared>,
+    ctx: Ctx,
+    posted: Result<Posted, Fail>,
+) -> Result<Response, Fail> {
+    let lang = ctx.lang;
+    let posted = accept(posted, &ctx)?;
+    let run = async {
+        let who = Who::of(&s, &ctx);
+        require_creator(&who)?;
+        let record = ctx
+            .query("record")
+            .ok_or_else(|| Fail::bad("record: an incident or act id"))?
+            .to_owned();
+        let expected = version_of(&posted)?;
+        let source = posted.get("source").trim().to_owned();
+        let mut ds = data::load(&s).await?;
+        let view = ds.view_for(&who.p);
+        let Some(citation) = view
+            .citations
+            .iter()
+            .find(|x| x.record_id == record && x.source_id == source)
+            .cloned()
+        else {
+            return Err(Fail::not_found());
+        };
+        let inc = cite_target(&mut ds, &who, &record)?;
+        if inc.meta.version() != expected {
+            return Err(Fail::new(StatusCode::CONFLICT, "reg_error_conflict"));
+        }
+        let now = OffsetDateTime::now_utc();
+        inc.meta
+            .record_edit(&who.p, now, format!("source {source} no longer cited"))
+            .map_err(registry_fail)?;
+        let inc = inc.clone();
+        let actor = who.p.user_id().unwrap_or("anonymous").to_owned();
+        let details = format!("entity=citation source={source}");
+        data::remove_citation(
+            &s,
+            &inc,
+            &citation,
+            data::EntryAudit {
+                actor: &actor,
+                action: AuditAction::Delete,
+                object: &record,
+                details: &details,
+                at: now,
+            },
+        )
+        .await?;
+        Ok(see_other(&format!(
+            "/registry/incidents/{}#sources",
+            inc.meta.id
+        )))
+    };
+    run.await.map_err(|f: Fail| f.html(lang))
 }
 
 /// `GET /registry/citations/new?record=inc_…|act_…`

@@ -238,6 +238,7 @@ pub(crate) fn routes() -> Router<Shared> {
             "/registry/citations/new",
             get(entry::citation_new).post(entry::citation_create),
         )
+        .route("/registry/citations/remove", post(entry::citation_remove))
         .route("/registry/actors", get(entry::actors))
         .route(
             "/registry/actors/new",
