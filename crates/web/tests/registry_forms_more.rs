@@ -1292,7 +1292,8 @@ async fn a_citation_made_by_mistake_is_removed_attributed_and_versioned() {
     let (csrf, version) = open(&mut c, &path).await;
     let before = snapshot(&f.server).await;
     // Refused: no token; a stale version; a viewer; a source not cited.
-    let refused: Vec<(&str, Vec<(&str, String)>, u16)> = vec![
+    type Form<'a> = Vec<(&'a str, String)>;
+    let refused: Vec<(&str, Form, u16)> = vec![
         (
             "no token",
             vec![("source", r.source.clone()), ("version", version.clone())],
