@@ -1386,3 +1386,81 @@ async fn a_citation_made_by_mistake_is_removed_attributed_and_versioned() {
         canary_registry::AuditAction::Delete
     );
 }
+
+#[tokio::test]
+async fn a_source_keeps_archived_copies_as_evidence_seen_only_by_who_may_see_them() {
+    let f = fx::start(true).await;
+    let coalition = fx::Rec::new(
+        "alpha",
+        "coalition",
+        canary_registry::Visibility::Coalition,
+        canary_registry::Status::InReview,
+    );
+    let mut c = analyst().client(&f.server).await;
+    let list = c.get("/registry/sources").await.body.replace("&#x2f;", "/");
+    assert!(list.contains(&format!("/registry/evidence/new?link={}", coalition.source)));
+    let page = c
+        .get(&format!("/registry/evidence/new?link={}", coalition.source))
+        .await;
+    let csrf = Client::csrf(&page.body);
+    let (ct, body) = fx::multipart(
+        &[
+            ("csrf", &csrf),
+            ("linked_ids", &coalition.source),
+            ("method", "saved page"),
+        ],
+        (
+            "article.html",
+            "text/html",
+            b"<html>the article as published</html>",
+        ),
+    );
+    let out = fx::send(
+        &c,
+        reqwest::Method::POST,
+        "/registry/evidence",
+        &[("content-type", &ct)],
+        body,
+    )
+    .await;
+    assert_eq!(out.status, 201, "{}", out.body);
+    let ds = load(&f.server).await;
+    let ev = ds
+        .evidence
+        .iter()
+        .find(|e| e.linked_ids.contains(&coalition.source))
+        .expect("the archived copy");
+    let link = format!("/registry/evidence/{}", ev.meta.id);
+    // Its owners see it on the sources list and where the source is cited.
+    for path in [
+        "/registry/sources".to_owned(),
+        format!("/registry/incidents/{}", coalition.incident),
+    ] {
+        let body = c.get(&path).await.body.replace("&#x2f;", "/");
+        assert!(body.contains(&link), "{path}");
+    }
+    // Another organisation sees the (coalition) source, not the private copy.
+    let mut beta = Who {
+        role: Some(Role::Viewer),
+        org: Some("beta"),
+    }
+    .client(&f.server)
+    .await;
+    let body = beta.get("/registry/sources").await.body;
+    assert!(body.contains(&coalition.source));
+    assert!(!body.contains(&ev.meta.id));
+    // An unknown source is refused as a link.
+    let (ct, body) = fx::multipart(
+        &[("csrf", &csrf), ("linked_ids", "src_nowhere")],
+        ("x.txt", "text/plain", b"x"),
+    );
+    let out = fx::send(
+        &c,
+        reqwest::Method::POST,
+        "/registry/evidence",
+        &[("content-type", &ct)],
+        body,
+    )
+    .await;
+    assert_eq!(out.status, 400);
+}

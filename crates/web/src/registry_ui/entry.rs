@@ -1940,11 +1940,9 @@ pub(crate) async fn sources(State(s): State<Shared>, ctx: Ctx) -> Result<Respons
                     .iter()
                     .filter(|c| c.source_id == src.meta.id)
                     .count();
-                (
-                    view::source(&shown, Vec::new(), lang),
-                    canary_registry::can_write(&who.p, &src.meta),
-                    cited,
-                )
+                let mut v = view::source(&shown, Vec::new(), lang);
+                v.archives = view::archives(&view, &src.meta.id);
+                (v, canary_registry::can_write(&who.p, &src.meta), cited)
             })
             .collect();
         rows.sort_by(|a, b| (&a.0.publication, &a.0.title).cmp(&(&b.0.publication, &b.0.title)));

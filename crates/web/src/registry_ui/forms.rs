@@ -582,9 +582,13 @@ pub(crate) async fn upload_evidence(
     let view = ds.view_for(&who.p);
     let mut visible: BTreeSet<&str> = view.incidents.iter().map(|i| i.meta.id.as_str()).collect();
     visible.extend(view.acts.iter().map(|a| a.id.as_str()));
+    // A source's archived copy (the article as it was, a court document).
+    visible.extend(view.sources.iter().map(|s| s.meta.id.as_str()));
     for l in &input.linked_ids {
         if !visible.contains(l.as_str()) {
-            return Err(Fail::bad(format!("linked_ids: no incident or act {l}")));
+            return Err(Fail::bad(format!(
+                "linked_ids: no incident, act or source {l}"
+            )));
         }
     }
     let id = canary_registry::new_id(EntityType::Evidence).map_err(registry_fail)?;

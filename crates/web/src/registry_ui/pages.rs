@@ -342,7 +342,9 @@ pub(crate) async fn incident(
             .map(|src| {
                 let src = reveal_or_redact(src, &who, &mut audit, now);
                 let n = notes.get(src.meta.id.as_str()).cloned().unwrap_or_default();
-                view::source(&src, n, lang)
+                let mut v = view::source(&src, n, lang);
+                v.archives = view::archives(&ds, &src.meta.id);
+                v
             })
             .collect();
         let links: Vec<(String, String, &'static str)> = ds

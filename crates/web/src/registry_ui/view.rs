@@ -426,6 +426,19 @@ pub(crate) struct SourceView {
     pub(crate) identity: Option<Sens>,
     pub(crate) contact: Option<Sens>,
     pub(crate) notes: Vec<String>,
+    /// Archived copies: evidence items linked to the source the reader
+    /// may see, as (id, media type).
+    pub(crate) archives: Vec<(String, String)>,
+}
+
+/// The evidence items in `ds` linked to `source_id` (its archived
+/// copies), as (id, media type).
+pub(crate) fn archives(ds: &Dataset, source_id: &str) -> Vec<(String, String)> {
+    ds.evidence
+        .iter()
+        .filter(|e| e.linked_ids.iter().any(|l| l == source_id))
+        .map(|e| (e.meta.id.clone(), e.media_type.clone()))
+        .collect()
 }
 
 pub(crate) fn source(s: &Source, notes: Vec<String>, lang: Lang) -> SourceView {
@@ -445,6 +458,7 @@ pub(crate) fn source(s: &Source, notes: Vec<String>, lang: Lang) -> SourceView {
         identity: sens(s.identity.as_ref()),
         contact: sens(s.contact.as_ref()),
         notes,
+        archives: Vec::new(),
     }
 }
 
