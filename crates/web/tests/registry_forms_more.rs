@@ -1464,3 +1464,66 @@ async fn a_source_keeps_archived_copies_as_evidence_seen_only_by_who_may_see_the
     .await;
     assert_eq!(out.status, 400);
 }
+
+#[tokio::test]
+async fn an_assessment_made_in_error_is_withdrawn_by_its_organisation_only() {
+    let f = fx::start(true).await;
+    let mine = "asm_alpha_coalition";
+    let path = format!("/registry/assessments/{mine}/remove");
+    let before = snapshot(&f.server).await;
+    // beta's analyst sees the assessment (coalition) but may not withdraw it.
+    let mut beta = Who {
+        role: Some(Role::Analyst),
+        org: Some("beta"),
+    }
+    .client(&f.server)
+    .await;
+    let page = beta.get("/registry/recommendations").await;
+    assert!(page.body.contains("Assessed TITLEMARKalphacoalition"));
+    assert!(!page.body.contains(&path), "no withdraw button for beta");
+    let t = Client::csrf(&page.body);
+    let r = beta.post_form(&path, &[("csrf", &t)]).await;
+    assert_eq!(r.status.as_u16(), 403);
+    // alpha's viewer may not; nor a post without the token.
+    let mut viewer = Who {
+        role: Some(Role::Viewer),
+        org: Some("alpha"),
+    }
+    .client(&f.server)
+    .await;
+    let t = Client::csrf(&viewer.get("/registry/laws").await.body);
+    assert_eq!(
+        viewer
+            .post_form(&path, &[("csrf", &t)])
+            .await
+            .status
+            .as_u16(),
+        403
+    );
+    let mut c = analyst().client(&f.server).await;
+    let page = c.get("/registry/recommendations").await;
+    assert!(page.body.contains("Withdraw (made in error)"));
+    assert!(page.body.contains(&path), "a withdraw button for alpha");
+    assert_eq!(c.post_form(&path, &[]).await.status.as_u16(), 403);
+    assert!(before == snapshot(&f.server).await);
+    // alpha's analyst withdraws it.
+    let t = Client::csrf(&page.body);
+    let r = c.post_form(&path, &[("csrf", &t)]).await;
+    assert_eq!(r.status.as_u16(), 303, "{}", r.body);
+    assert!(!load(&f.server)
+        .await
+        .assessments
+        .iter()
+        .any(|a| a.id == mine));
+    let audit = f.server.store.registry_audit(0, 10_000).await.unwrap();
+    let last = audit.last().unwrap();
+    assert_eq!(
+        (last.action, last.object.as_str(), last.actor.as_str()),
+        (canary_registry::AuditAction::Delete, mine, "analyst_alpha")
+    );
+    // Gone: a second withdrawal finds nothing.
+    assert_eq!(
+        c.post_form(&path, &[("csrf", &t)]).await.status.as_u16(),
+        404
+    );
+}

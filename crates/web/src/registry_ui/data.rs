@@ -216,22 +216,28 @@ async fn write_entry_in<R: StoredRecord, W: StoredRow>(
     run.await
 }
 
-/// Removes a citation: `incident` carries the new version that records
-/// the removal; the row's deletion is attributed; one transaction with
-/// the audit entry (a stale incident is a 409 and nothing changes).
-pub(crate) async fn remove_citation(
+/// Deletes a row without metadata (a citation, an assessment), attributed
+/// to the audit's actor with `summary`; `incident`, if given, carries the
+/// new version that records the removal. One transaction with the audit
+/// entry: a stale incident is a 409 and nothing changes; a row already
+/// gone is a 404.
+pub(crate) async fn remove_row(
     s: &Shared,
-    incident: &Incident,
-    citation: &canary_registry::Citation,
+    incident: Option<&Incident>,
+    collection: Collection,
+    key: &str,
+    summary: &str,
     audit: EntryAudit<'_>,
 ) -> Result<(), Fail> {
     let run = async {
         let mut batch = s.cfg.store.registry_batch().await?;
-        batch.put_record(incident).await?;
-        let edit = Edit::new(audit.actor, audit.at, "citation removed");
-        batch
-            .delete_row(Collection::Citations, &row_key(citation), &edit)
-            .await?;
+        if let Some(i) = incident {
+            batch.put_record(i).await?;
+        }
+        let edit = Edit::new(audit.actor, audit.at, summary);
+        if !batch.delete_row(collection, key, &edit).await? {
+            return Ok(false);
+        }
         batch
             .audit_append(
                 audit.actor,
@@ -241,9 +247,13 @@ pub(crate) async fn remove_citation(
                 audit.details,
             )
             .await?;
-        batch.commit().await
+        batch.commit().await.map(|()| true)
     };
-    run.await.map_err(fail)
+    match run.await {
+        Ok(true) => Ok(()),
+        Ok(false) => Err(Fail::not_found()),
+        Err(e) => Err(fail(e)),
+    }
 }
 
 /// Stores a new evidence item and its first custody event.

@@ -30,7 +30,7 @@
 //! | `GET,POST /registry/laws/{id}/provisions/new`, `GET /registry/provisions/{id}/edit`, `POST /registry/provisions/{id}` | a provision (English and Khmer paraphrase) |
 //! | `GET,POST /registry/recommendations/new`, `GET /registry/recommendations/{id}/edit`, `POST /registry/recommendations/{id}` | a UN recommendation |
 //! | `GET,POST /registry/benchmarks/new`, `GET /registry/benchmarks/{id}/edit`, `POST /registry/benchmarks/{id}` | a benchmark |
-//! | `GET,POST /registry/recommendations/{id}/assess`, `GET,POST /registry/benchmarks/{id}/assess` | a dated assessment citing incidents, acts, sources or blocking events |
+//! | `GET,POST /registry/recommendations/{id}/assess`, `GET,POST /registry/benchmarks/{id}/assess`, `POST /registry/assessments/{id}/remove` | a dated assessment citing incidents, acts, sources or blocking events; withdrawing one made in error (the assessing organisation) |
 //! | `GET /registry/actors`, `GET,POST /registry/actors/new`, `GET /registry/actors/{id}/edit`, `POST /registry/actors/{id}` | actors (people, outlets, state bodies…) |
 
 use std::collections::BTreeMap;
@@ -46,7 +46,7 @@ use canary_registry::{
     RecResponse, Recommendation, Record, RecordMeta, Reliability, Right, Source, SourceConnection,
     Status, VictimCharacteristic, Visibility,
 };
-use canary_store::registry::StoredRecord;
+use canary_store::registry::{Collection, StoredRecord};
 use minijinja::{context, Value};
 use serde_json::{json, Map, Value as J};
 use time::OffsetDateTime;
@@ -1673,10 +1673,13 @@ pub(crate) async fn citation_remove(
         let inc = inc.clone();
         let actor = who.p.user_id().unwrap_or("anonymous").to_owned();
         let details = format!("entity=citation source={source}");
-        data::remove_citation(
+        let key = format!("{}|{}", citation.source_id, citation.record_id);
+        data::remove_row(
             &s,
-            &inc,
-            &citation,
+            Some(&inc),
+            Collection::Citations,
+            &key,
+            "citation removed",
             data::EntryAudit {
                 actor: &actor,
                 action: AuditAction::Delete,
@@ -1891,6 +1894,55 @@ async fn assessment_page(
     )
     .await?;
     Ok(see_other(&format!("/registry/recommendations#{target}")))
+}
+
+/// `POST /registry/assessments/{id}/remove`: an analyst or admin of the
+/// assessing organisation withdraws an assessment made in error (the
+/// deletion is attributed and audited; the tracker shows the previous one
+/// again).
+pub(crate) async fn assessment_remove(
+    State(s): State<Shared>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    posted: Result<Posted, Fail>,
+) -> Result<Response, Fail> {
+    let lang = ctx.lang;
+    let _posted = accept(posted, &ctx)?;
+    let run = async {
+        let who = Who::of(&s, &ctx);
+        require_creator(&who)?;
+        let ds = data::load(&s).await?;
+        let view = ds.view_for(&who.p);
+        let Some(a) = view.assessments.iter().find(|a| a.id == id) else {
+            return Err(Fail::not_found());
+        };
+        if who.org() != Some(a.assessed_by.as_str()) {
+            return Err(refuse(&who));
+        }
+        let now = OffsetDateTime::now_utc();
+        let actor = who.p.user_id().unwrap_or("anonymous").to_owned();
+        let details = format!("entity=assessment target={}", a.target_id);
+        data::remove_row(
+            &s,
+            None,
+            Collection::Assessments,
+            &a.id,
+            "assessment withdrawn",
+            data::EntryAudit {
+                actor: &actor,
+                action: AuditAction::Delete,
+                object: &a.id,
+                details: &details,
+                at: now,
+            },
+        )
+        .await?;
+        Ok(see_other(&format!(
+            "/registry/recommendations#{}",
+            a.target_id
+        )))
+    };
+    run.await.map_err(|f: Fail| f.html(lang))
 }
 
 /// `GET /registry/recommendations/{id}/assess`, `GET /registry/benchmarks/{id}/assess`

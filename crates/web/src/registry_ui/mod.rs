@@ -239,6 +239,10 @@ pub(crate) fn routes() -> Router<Shared> {
             get(entry::citation_new).post(entry::citation_create),
         )
         .route("/registry/citations/remove", post(entry::citation_remove))
+        .route(
+            "/registry/assessments/{id}/remove",
+            post(entry::assessment_remove),
+        )
         .route("/registry/actors", get(entry::actors))
         .route(
             "/registry/actors/new",

@@ -682,6 +682,9 @@ struct Tracked {
 
 #[derive(Serialize)]
 struct AssessmentView {
+    id: String,
+    /// Made by the reader's organisation (they may withdraw it).
+    mine: bool,
     date: String,
     status: &'static str,
     status_code: &'static str,
@@ -691,7 +694,12 @@ struct AssessmentView {
 }
 
 /// A target's assessments, oldest first.
-fn assessment_for(ds: &Dataset, target: &str, lang: Lang) -> Vec<AssessmentView> {
+fn assessment_for(
+    ds: &Dataset,
+    target: &str,
+    org: Option<&str>,
+    lang: Lang,
+) -> Vec<AssessmentView> {
     let mut all: Vec<&canary_registry::Assessment> = ds
         .assessments
         .iter()
@@ -700,6 +708,8 @@ fn assessment_for(ds: &Dataset, target: &str, lang: Lang) -> Vec<AssessmentView>
     all.sort_by_key(|a| a.date);
     all.into_iter()
         .map(|a| AssessmentView {
+            id: a.id.clone(),
+            mine: org == Some(a.assessed_by.as_str()),
             date: a.date.to_string(),
             status: a.status.label(lang.code()),
             status_code: a.status.as_str(),
@@ -733,9 +743,10 @@ fn assessment_for(ds: &Dataset, target: &str, lang: Lang) -> Vec<AssessmentView>
 fn assessments_of(
     ds: &Dataset,
     target: &str,
+    org: Option<&str>,
     lang: Lang,
 ) -> (Option<AssessmentView>, Vec<AssessmentView>, usize) {
-    let mut all = assessment_for(ds, target, lang);
+    let mut all = assessment_for(ds, target, org, lang);
     let n = all.len();
     let latest = all.pop();
     all.reverse();
@@ -754,7 +765,7 @@ pub(crate) async fn recommendations(State(s): State<Shared>, ctx: Ctx) -> Result
             .recommendations
             .iter()
             .map(|r| {
-                let (latest, earlier, history) = assessments_of(&ds, &r.meta.id, lang);
+                let (latest, earlier, history) = assessments_of(&ds, &r.meta.id, who.org(), lang);
                 Tracked {
                     id: r.meta.id.clone(),
                     mechanism: r.mechanism.label(l).to_owned(),
@@ -783,7 +794,7 @@ pub(crate) async fn recommendations(State(s): State<Shared>, ctx: Ctx) -> Result
             .benchmarks
             .iter()
             .map(|b| {
-                let (latest, earlier, history) = assessments_of(&ds, &b.meta.id, lang);
+                let (latest, earlier, history) = assessments_of(&ds, &b.meta.id, who.org(), lang);
                 Tracked {
                     id: b.meta.id.clone(),
                     mechanism: String::new(),
