@@ -14,7 +14,7 @@
 //! `CANARY_TEST_POSTGRES_URL`), `CANARY_BENCH_DIR` (where the SQLite file
 //! goes, default a temp dir), `CANARY_BENCH_KEEP` (set: keep the SQLite
 //! file and the PostgreSQL database, e.g. for the web crate's
-//! `country_page` bench), `CANARY_BENCH_REUSE` (a kept database's path or
+//! `country_page` bench), `CANARY_BENCH_REPEATS` (runs per query, default 50), `CANARY_BENCH_REUSE` (a kept database's path or
 //! URL: skip the ingest and time only the queries over it).
 //!
 //! Synthetic data: 2,000 domains x 5 Cambodian networks over 90 days, in
@@ -35,7 +35,6 @@ const DAYS: u64 = 90;
 const START: i64 = 1_717_200_000; // 2024-06-01
 const INGEST_TARGET: f64 = 20_000.0;
 const P99_TARGET_MS: f64 = 200.0;
-const REPEATS: usize = 50;
 const CATEGORIES: [&str; 6] = ["NEWS", "HUMR", "POLR", "LGBT", "COMT", "GRP"];
 
 /// splitmix64: deterministic, dependency-free.
@@ -196,8 +195,9 @@ where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Result<T, canary_store::StoreError>>,
 {
-    let mut times = Vec::with_capacity(REPEATS);
-    for _ in 0..REPEATS {
+    let repeats = env_u64("CANARY_BENCH_REPEATS", 50).max(1) as usize;
+    let mut times = Vec::with_capacity(repeats);
+    for _ in 0..repeats {
         let t = Instant::now();
         if let Err(e) = f().await {
             println!("  {name}: ERROR {e}");
@@ -307,8 +307,9 @@ async fn run(store: &Store, n: u64, batch: u64, shuffled: bool) {
 /// data's window: 90 days from `START`).
 async fn time_queries(store: &Store) {
     println!(
-        "  country page over {} stored, {REPEATS} runs each:",
-        store.count().await.unwrap_or(0)
+        "  country page over {} stored, {} runs each:",
+        store.count().await.unwrap_or(0),
+        env_u64("CANARY_BENCH_REPEATS", 50)
     );
     let all = Filters::default();
     let end = OffsetDateTime::from_unix_timestamp(START + (DAYS * 86_400) as i64)

@@ -206,45 +206,41 @@ fn push_indexed_runs<DB: Database>(
     for<'q> i64: Encode<'q, DB> + Type<DB>,
     for<'q> String: Encode<'q, DB> + Type<DB>,
 {
-    // per pair: the time of the latest decisive (ok or blocked)
-    // measurement in the window; the pair is blocked then unless an ok has
-    // that same time (ok wins a tie). Every look-up here is index-only: no
-    // measurement row (with its raw JSON) is read.
+    // per pair, one index-only look-up: the latest decisive (ok or
+    // blocked) measurement in the window as `time * 2 + (outcome = ok)`,
+    // ok first on equal times (ok wins a tie), so an even key is a pair
+    // blocked at the window's end, at `key / 2`. No measurement row (with
+    // its raw JSON) is read. Both steps are materialised so each look-up
+    // runs once per pair (PostgreSQL would otherwise repeat it).
     qb.push(
-        "WITH latest AS (SELECT p.domain AS domain, p.probe_asn AS probe_asn, \
-         (SELECT m.measurement_start_time FROM measurements m WHERE m.probe_cc = p.probe_cc \
+        "WITH latest AS MATERIALIZED (SELECT p.domain AS domain, p.probe_asn AS probe_asn, \
+         (SELECT m.measurement_start_time * 2 + CASE WHEN m.outcome = 'ok' THEN 1 ELSE 0 END \
+         FROM measurements m WHERE m.probe_cc = p.probe_cc \
          AND m.domain = p.domain AND m.probe_asn = p.probe_asn \
          AND m.outcome IN ('ok', 'blocked')",
     );
     push_time(qb, "m.measurement_start_time", w.from, w.to);
     qb.push(
-        " ORDER BY m.measurement_start_time DESC LIMIT 1) AS last_time \
+        " ORDER BY m.measurement_start_time DESC, m.outcome DESC LIMIT 1) AS last_key \
          FROM pairs p WHERE p.probe_cc = ",
     )
     .push_bind(country.to_owned());
     push_eq_int(qb, "p.probe_asn", f.asn.map(i64::from));
     push_eq_text(qb, "p.category_code", f.category.as_deref());
-    // materialised: the last-ok look-up runs once per pair, not once per
-    // index entry of the run below
     qb.push(
         "), b AS MATERIALIZED (SELECT l.domain AS domain, l.probe_asn AS probe_asn, \
-         l.last_time AS last_time, \
+         l.last_key / 2 AS last_time, \
          (SELECT MAX(o.measurement_start_time) FROM measurements o WHERE o.probe_cc = ",
     )
     .push_bind(country.to_owned());
     qb.push(
         " AND o.domain = l.domain AND o.probe_asn = l.probe_asn AND o.outcome = 'ok' \
-         AND o.measurement_start_time < l.last_time",
+         AND o.measurement_start_time < l.last_key / 2",
     );
     // an ok before the window does not matter (the run is clipped to it
     // anyway): stop looking back at the window's start
     push_time(qb, "o.measurement_start_time", w.from, None);
-    qb.push(") AS last_ok FROM latest l WHERE l.last_time IS NOT NULL AND NOT EXISTS (SELECT 1 FROM measurements k WHERE k.probe_cc = ")
-        .push_bind(country.to_owned());
-    qb.push(
-        " AND k.domain = l.domain AND k.probe_asn = l.probe_asn \
-         AND k.measurement_start_time = l.last_time AND k.outcome = 'ok')), ",
-    );
+    qb.push(") AS last_ok FROM latest l WHERE l.last_key % 2 = 0), ");
     // the run: blocked measurements after the last ok (index-only:
     // outcome and confirmed are in the index)
     qb.push(
