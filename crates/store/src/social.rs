@@ -20,6 +20,10 @@
 //!   **platform restriction** after a legal demand to the platform), first
 //!   and last time seen so, and whether that is still its latest state.
 //!
+//! [`Store::social_verdict`] reads one measurement's stored verdict back
+//! (what its page shows); [`Store::replace_social_verdicts`] rewrites
+//! verdicts when the rules improve (`canary reanalyse`).
+//!
 //! | table | one row per |
 //! |---|---|
 //! | `social_measurements` | measurement: indexed fields, raw JSON (zstd), service, Canary's outcome/layer/kind, OONI's keys (JSON) and headline (`ooni_blocked`) |
@@ -698,6 +702,83 @@ impl AccountRow {
     }
 }
 
+/// Reads the verdict stored for the social measurement `$seq` (id `$id`,
+/// for errors) through `$conn` (a pool or `&mut *tx`), inside a
+/// `with_backend!` body: its head, endpoints in order, account result.
+/// One definition for [`Store::social_verdict`] and
+/// [`Store::replace_social_verdicts`].
+macro_rules! read_stored_verdict {
+    ($conn:expr, $id:expr, $seq:expr) => {{
+        let (id, seq): (&str, i64) = ($id, $seq);
+        type Head = (
+            String,
+            String,
+            String,
+            Option<String>,
+            Option<String>,
+            Option<i16>,
+            String,
+            String,
+        );
+        let head: Head = sqlx::query_as(
+            "SELECT service, rules_version, outcome, layer, kind, ooni_blocked, ooni_keys, \
+             explanation FROM social_measurements WHERE seq = $1",
+        )
+        .bind(seq)
+        .fetch_one($conn)
+        .await?;
+        type Ep = (
+            String,
+            String,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+        );
+        let eps: Vec<Ep> = sqlx::query_as(
+            "SELECT endpoint, outcome, layer, kind, failure FROM social_endpoints \
+             WHERE measurement_seq = $1 ORDER BY position",
+        )
+        .bind(seq)
+        .fetch_all($conn)
+        .await?;
+        let account: Option<AccountRow> = sqlx::query_as(
+            "SELECT s.id, m.measurement_seq, m.probe_asn, m.platform, m.url, m.owner, \
+             m.category, m.status, m.fingerprint, m.layer, m.kind, m.reason, \
+             m.probe_failure, m.probe_status, m.probe_final_url, m.probe_title, \
+             m.control_failure, m.control_status, m.control_final_url, m.control_title \
+             FROM social_accounts m JOIN social_measurements s ON s.seq = m.measurement_seq \
+             WHERE m.measurement_seq = $1",
+        )
+        .bind(seq)
+        .fetch_optional($conn)
+        .await?;
+        let (service, rules_version, outcome, layer, kind, ooni_blocked, keys, explanation) = head;
+        SocialVerdictRow {
+            rules_version,
+            service,
+            outcome: outcome_of(id, &outcome)?,
+            layer,
+            kind,
+            ooni_blocked: ooni_blocked.map(|b| b != 0),
+            ooni_keys: keys_of(id, &keys)?,
+            explanation,
+            endpoints: eps
+                .into_iter()
+                .map(|(endpoint, outcome, layer, kind, failure)| {
+                    Ok(EndpointResult {
+                        outcome: outcome_of(id, &outcome)?,
+                        endpoint,
+                        layer,
+                        kind,
+                        failure,
+                    })
+                })
+                .collect::<Result<_, StoreError>>()?,
+            account: account.map(AccountRow::into_result),
+        }
+    }};
+}
+
 impl Store {
     /// Stores social measurements in ONE transaction (all or nothing),
     /// committed before returning. Idempotent: an id already stored (or
@@ -892,6 +973,28 @@ impl Store {
         }))
     }
 
+    /// The verdict stored for a social measurement: what was decided when
+    /// it arrived or by the last `canary reanalyse` (with its rules
+    /// version), row for row; `None` when `id` is not a stored social
+    /// measurement. Read in one transaction (never half of a reanalysis).
+    pub async fn social_verdict(&self, id: &str) -> Result<Option<SocialVerdictRow>, StoreError> {
+        check_len("measurement id", id, MAX_ID_BYTES)?;
+        with_backend!(self, pool, Db => {
+            let mut tx = pool.begin().await?;
+            let seq: Option<i64> =
+                sqlx::query_scalar("SELECT seq FROM social_measurements WHERE id = $1")
+                    .bind(id.to_owned())
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            let Some(seq) = seq else {
+                return Ok(None);
+            };
+            let verdict = read_stored_verdict!(&mut *tx, id, seq);
+            tx.commit().await?;
+            Ok(Some(verdict))
+        })
+    }
+
     /// Up to `limit` (at most 10,000) raw social measurements with ids
     /// greater than `after`, in id order: the cursor for re-judging stored
     /// measurements when the rules improve (with
@@ -940,57 +1043,7 @@ impl Store {
                     ..NewSocialMeasurement::new(v.clone())
                 };
                 validate(&check)?;
-                type Head = (String, String, String, Option<String>, Option<String>, Option<i16>, String, String);
-                let head: Head = sqlx::query_as(
-                    "SELECT service, rules_version, outcome, layer, kind, ooni_blocked, ooni_keys, \
-                     explanation FROM social_measurements WHERE seq = $1",
-                )
-                .bind(seq)
-                .fetch_one(&mut *tx)
-                .await?;
-                type Ep = (String, String, Option<String>, Option<String>, Option<String>);
-                let eps: Vec<Ep> = sqlx::query_as(
-                    "SELECT endpoint, outcome, layer, kind, failure FROM social_endpoints \
-                     WHERE measurement_seq = $1 ORDER BY position",
-                )
-                .bind(seq)
-                .fetch_all(&mut *tx)
-                .await?;
-                let account: Option<AccountRow> = sqlx::query_as(
-                    "SELECT s.id, m.measurement_seq, m.probe_asn, m.platform, m.url, m.owner, \
-                     m.category, m.status, m.fingerprint, m.layer, m.kind, m.reason, \
-                     m.probe_failure, m.probe_status, m.probe_final_url, m.probe_title, \
-                     m.control_failure, m.control_status, m.control_final_url, m.control_title \
-                     FROM social_accounts m JOIN social_measurements s ON s.seq = m.measurement_seq \
-                     WHERE m.measurement_seq = $1",
-                )
-                .bind(seq)
-                .fetch_optional(&mut *tx)
-                .await?;
-                let (service, rules_version, outcome, layer, kind, ooni_blocked, keys, explanation) = head;
-                let stored = SocialVerdictRow {
-                    rules_version,
-                    service,
-                    outcome: outcome_of(id, &outcome)?,
-                    layer,
-                    kind,
-                    ooni_blocked: ooni_blocked.map(|b| b != 0),
-                    ooni_keys: keys_of(id, &keys)?,
-                    explanation,
-                    endpoints: eps
-                        .into_iter()
-                        .map(|(endpoint, outcome, layer, kind, failure)| {
-                            Ok(EndpointResult {
-                                outcome: outcome_of(id, &outcome)?,
-                                endpoint,
-                                layer,
-                                kind,
-                                failure,
-                            })
-                        })
-                        .collect::<Result<_, StoreError>>()?,
-                    account: account.map(AccountRow::into_result),
-                };
+                let stored = read_stored_verdict!(&mut *tx, id, seq);
                 if &stored == v {
                     report.unchanged += 1;
                     continue;

@@ -635,6 +635,35 @@ async fn verdicts_are_replaced_when_the_rules_change_and_raw_batches_walk_everyt
         .any(|s| s.service == "telegram" && s.asn == 100 && s.outcome == Outcome::Ok));
 }
 
+/// What was decided at ingest, and after a reanalysis, is read back row
+/// for row: head, endpoints in order, the account result.
+async fn the_stored_verdict_is_read_back_as_decided(h: &Harness) {
+    let store = loaded(h).await;
+    let d = dataset();
+    // (case, id, the verdict stored)
+    let cases = [
+        ("a messaging test with its endpoints", "tg-2", &d[1].verdict),
+        ("an account check with both views", "ac-1", &d[8].verdict),
+    ];
+    for (name, id, want) in cases {
+        let got = store.social_verdict(id).await.unwrap();
+        assert_eq!(got.as_ref(), Some(want), "{name}");
+    }
+    assert!(!d[1].verdict.endpoints.is_empty(), "the case has endpoints");
+    assert_eq!(store.social_verdict("nope").await.unwrap(), None);
+    let mut later = d[1].verdict.clone();
+    later.rules_version = "2".into();
+    later.outcome = Outcome::Ok;
+    later.endpoints.truncate(1);
+    store
+        .replace_social_verdicts(&[("tg-2".into(), later.clone())])
+        .await
+        .unwrap();
+    assert_eq!(store.social_verdict("tg-2").await.unwrap(), Some(later));
+    let long = "x".repeat(10_000);
+    assert!(store.social_verdict(&long).await.is_err(), "hostile id");
+}
+
 on_both_backends!(
     ingest_is_idempotent_and_raw_comes_back_byte_for_byte,
     invalid_measurements_are_refused_before_anything_is_written,
@@ -643,6 +672,7 @@ on_both_backends!(
     restricted_pages_tell_platform_from_network_with_first_and_last_seen,
     hostile_query_arguments_are_refused,
     verdicts_are_replaced_when_the_rules_change_and_raw_batches_walk_everything,
+    the_stored_verdict_is_read_back_as_decided,
 );
 
 /// Every query, every filter: the two backends give identical answers.
