@@ -36,10 +36,16 @@
 //! fingerprint and, above all, whether it is **network blocking** or a
 //! **platform restriction**; and the raw JSON to download
 //! (`/measurement/{id}/raw`). `GET /api/v1/measurements/{id}` gives the
-//! same as JSON (or a flat CSV row). The verdict shown is the server's,
-//! computed from the stored measurement's own records with the rules
-//! version it names ([`crate::collector::social_verdict`], the function
-//! that judged it on arrival and that `canary reanalyse` re-judges with).
+//! same as JSON (or a flat CSV row). The verdict shown is the one
+//! **stored** ([`Store::social_verdict`]): what the server decided from
+//! the measurement's own records when it arrived, or at the last
+//! `canary reanalyse`, with the rules version it names. The page also
+//! judges the raw JSON again with today's rules and the server's
+//! restriction fingerprints ([`crate::collector::social_verdict_with`]);
+//! only when that answer differs from the stored one (exactly when
+//! `canary reanalyse` would rewrite it) does it add a note: the stored
+//! rules, today's rules and answer, what differs, and the command that
+//! stores today's verdict.
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -374,6 +380,72 @@ mod tests {
     }
 
     #[test]
+    fn differences_name_each_part_of_a_verdict_that_changed() {
+        use canary_store::social::{AccountResult, PageSeen};
+        use canary_store::Outcome;
+        let account = SocialVerdictRow {
+            account: Some(AccountResult {
+                platform: "telegram".into(),
+                url: "https://t.me/s/x".into(),
+                owner: None,
+                category: None,
+                status: "platform_restricted".into(),
+                fingerprint: Some("telegram.local_laws".into()),
+                layer: None,
+                kind: None,
+                reason: "the notice".into(),
+                probe: PageSeen::default(),
+                control: PageSeen::default(),
+            }),
+            ..SocialVerdictRow::new("telegram", Outcome::Blocked, "restricted")
+        };
+        type Change = fn(&mut SocialVerdictRow);
+        // (case, change to today's verdict, the parts named)
+        let cases: [(&str, Change, &[&str]); 6] = [
+            ("nothing", |_| {}, &[]),
+            ("the outcome", |v| v.outcome = Outcome::Ok, &["col_outcome"]),
+            (
+                "only the rules version",
+                |v| v.rules_version = "2".into(),
+                &["verdict_rules_version"],
+            ),
+            (
+                "another fingerprint",
+                |v| {
+                    if let Some(a) = v.account.as_mut() {
+                        a.fingerprint = Some("telegram.other".into());
+                    }
+                },
+                &["verdict_fingerprint"],
+            ),
+            (
+                "the status and its reason",
+                |v| {
+                    if let Some(a) = v.account.as_mut() {
+                        a.status = "reachable".into();
+                        a.reason = "both got it".into();
+                    }
+                },
+                &["social_diff_account_status", "verdict_explanation"],
+            ),
+            (
+                "what the probe saw",
+                |v| {
+                    if let Some(a) = v.account.as_mut() {
+                        a.probe.status = Some(200);
+                    }
+                },
+                &["social_views_title"],
+            ),
+        ];
+        for (name, change, want) in cases {
+            let mut today = account.clone();
+            change(&mut today);
+            assert_eq!(differences(&account, &today), want, "{name}");
+        }
+    }
+
+    #[test]
     fn the_strip_covers_at_most_a_year() {
         let days = [
             day(date!(2020 - 01 - 01), 1, 1),
@@ -392,9 +464,7 @@ mod tests {
 
 /// One social measurement as `/measurement/{id}` and
 /// `/api/v1/measurements/{id}` show it: its head (from the stored raw
-/// JSON) and the verdict of the server's current rules
-/// ([`crate::collector::social_verdict`], the function the collector
-/// judged it with on arrival and `canary reanalyse` re-judges it with).
+/// JSON), its stored verdict, and today's judgement when it differs.
 #[derive(Debug, Serialize)]
 pub(crate) struct SocialMeasurementView {
     id: String,
@@ -411,12 +481,93 @@ pub(crate) struct SocialMeasurementView {
     report_id: Option<String>,
     /// The page's URL (account checks).
     input: Option<String>,
-    /// The verdict; `None` when the stored measurement no longer passes
-    /// the collector's checks (then `verdict_error` says why).
-    verdict: Option<SocialVerdictRow>,
-    verdict_error: Option<String>,
+    /// The verdict stored at ingest or by the last `canary reanalyse`.
+    verdict: SocialVerdictRow,
+    /// Today's judgement, only when it differs from the stored verdict.
+    rejudged: Option<Rejudged>,
     /// Where the raw JSON is downloaded.
     raw_url: String,
+}
+
+/// What today's rules say of a stored measurement whose stored verdict
+/// they would not give.
+#[derive(Debug, Serialize)]
+struct Rejudged {
+    /// Today's verdict; `None` when today's rules refuse the measurement
+    /// (then `error` says why).
+    verdict: Option<SocialVerdictRow>,
+    error: Option<String>,
+    /// The parts that differ, as catalog keys of their labels (`col_outcome`…).
+    differs: Vec<&'static str>,
+}
+
+/// The parts of two verdicts that differ, as the catalog keys of their
+/// labels, in the page's order; empty when they are equal.
+fn differences(stored: &SocialVerdictRow, today: &SocialVerdictRow) -> Vec<&'static str> {
+    let status = |v: &SocialVerdictRow| v.account.as_ref().map(|a| a.status.clone());
+    let fingerprint = |v: &SocialVerdictRow| v.account.as_ref().and_then(|a| a.fingerprint.clone());
+    let views = |v: &SocialVerdictRow| {
+        v.account
+            .as_ref()
+            .map(|a| (a.probe.clone(), a.control.clone()))
+    };
+    let reason = |v: &SocialVerdictRow| v.account.as_ref().map(|a| a.reason.clone());
+    [
+        (stored.outcome != today.outcome, "col_outcome"),
+        (
+            status(stored) != status(today),
+            "social_diff_account_status",
+        ),
+        (stored.layer != today.layer, "col_layer"),
+        (stored.kind != today.kind, "col_kind"),
+        (
+            fingerprint(stored) != fingerprint(today),
+            "verdict_fingerprint",
+        ),
+        (
+            stored.endpoints != today.endpoints,
+            "social_endpoints_title",
+        ),
+        (views(stored) != views(today), "social_views_title"),
+        (
+            stored.ooni_keys != today.ooni_keys || stored.ooni_blocked != today.ooni_blocked,
+            "social_ooni_keys_title",
+        ),
+        (
+            stored.explanation != today.explanation || reason(stored) != reason(today),
+            "verdict_explanation",
+        ),
+        (stored.service != today.service, "social_col_service"),
+        (
+            stored.rules_version != today.rules_version,
+            "verdict_rules_version",
+        ),
+    ]
+    .into_iter()
+    .filter_map(|(differs, key)| differs.then_some(key))
+    .collect()
+}
+
+/// Judges a stored measurement again with today's rules: `None` when
+/// today's answer is the stored one (what `canary reanalyse` leaves alone).
+fn rejudge(
+    raw: &[u8],
+    stored: &SocialVerdictRow,
+    fingerprints: &canary_social::restriction::Fingerprints,
+) -> Option<Rejudged> {
+    match crate::collector::social_verdict_with(raw, fingerprints) {
+        Ok(today) if &today == stored => None,
+        Ok(today) => Some(Rejudged {
+            differs: differences(stored, &today),
+            verdict: Some(today),
+            error: None,
+        }),
+        Err(refusal) => Some(Rejudged {
+            verdict: None,
+            error: Some(refusal.reason),
+            differs: Vec::new(),
+        }),
+    }
 }
 
 /// The flat CSV row of [`SocialMeasurementView`].
@@ -429,16 +580,19 @@ struct SocialMeasurementRow<'a> {
     probe_asn: u32,
     probe_network_name: Option<&'a str>,
     measurement_start_time: String,
-    outcome: Option<&'a str>,
+    outcome: &'a str,
     layer: Option<&'a str>,
     kind: Option<&'a str>,
     account_status: Option<&'a str>,
     ooni_blocked: Option<bool>,
-    explanation: Option<&'a str>,
-    rules_version: Option<&'a str>,
+    explanation: &'a str,
+    rules_version: &'a str,
+    /// Today's rules would give another verdict (see the page or JSON).
+    rejudged: bool,
 }
 
-/// Reads a social measurement and judges it; `None` when `id` is not one.
+/// Reads a social measurement with its stored verdict and judges it again;
+/// `None` when `id` is not one.
 async fn social_view(
     s: &Shared,
     id: &str,
@@ -452,15 +606,16 @@ async fn social_view(
             .and_then(serde_json::Value::as_str)
             .map(str::to_owned)
     };
-    let (verdict, verdict_error) = match crate::collector::social_verdict_with(
-        m.raw_json.as_bytes(),
-        &s.cfg.restriction_fingerprints,
-    ) {
-        Ok(v) => (Some(v), None),
-        Err(refusal) => (None, Some(refusal.reason)),
+    let Some(verdict) = s.cfg.store.social_verdict(id).await? else {
+        return Ok(None);
     };
+    let rejudged = rejudge(
+        m.raw_json.as_bytes(),
+        &verdict,
+        &s.cfg.restriction_fingerprints,
+    );
     let view = SocialMeasurementView {
-        service: verdict.as_ref().map(|v| v.service.clone()),
+        service: Some(verdict.service.clone()),
         raw_url: format!("/measurement/{}/raw", m.id),
         probe_network_name: text("probe_network_name"),
         software_name: text("software_name"),
@@ -473,7 +628,7 @@ async fn social_view(
         probe_asn: m.probe_asn,
         measurement_start_time: m.measurement_start_time,
         verdict,
-        verdict_error,
+        rejudged,
     };
     Ok(Some((view, raw)))
 }
@@ -487,8 +642,8 @@ pub(crate) async fn measurement_page(s: &Shared, ctx: &Ctx, id: &str) -> Result<
     let raw_pretty = serde_json::to_string_pretty(&raw).unwrap_or_default();
     let ooni_keys: Vec<(String, String)> = view
         .verdict
+        .ooni_keys
         .iter()
-        .flat_map(|v| v.ooni_keys.iter())
         .map(|(k, v)| (k.clone(), v.to_string()))
         .collect();
     ctx.render(
@@ -516,7 +671,7 @@ pub(crate) async fn api_measurement(
     match format {
         crate::server::Format::Json => table(format, &name, &[view]),
         crate::server::Format::Csv => {
-            let v = view.verdict.as_ref();
+            let v = &view.verdict;
             let row = SocialMeasurementRow {
                 id: &view.id,
                 test_name: &view.test_name,
@@ -528,15 +683,14 @@ pub(crate) async fn api_measurement(
                     .measurement_start_time
                     .format(&time::format_description::well_known::Rfc3339)
                     .unwrap_or_default(),
-                outcome: v.map(|v| v.outcome.as_str()),
-                layer: v.and_then(|v| v.layer.as_deref()),
-                kind: v.and_then(|v| v.kind.as_deref()),
-                account_status: v
-                    .and_then(|v| v.account.as_ref())
-                    .map(|a| a.status.as_str()),
-                ooni_blocked: v.and_then(|v| v.ooni_blocked),
-                explanation: v.map(|v| v.explanation.as_str()),
-                rules_version: v.map(|v| v.rules_version.as_str()),
+                outcome: v.outcome.as_str(),
+                layer: v.layer.as_deref(),
+                kind: v.kind.as_deref(),
+                account_status: v.account.as_ref().map(|a| a.status.as_str()),
+                ooni_blocked: v.ooni_blocked,
+                explanation: &v.explanation,
+                rules_version: &v.rules_version,
+                rejudged: view.rejudged.is_some(),
             };
             table(format, &name, &[row])
         }

@@ -5,6 +5,7 @@
 
 mod common;
 
+use canary_store::social::{NewSocialMeasurement, SocialVerdictRow};
 use common::{shared_data, start, Client};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -832,45 +833,155 @@ async fn the_social_panel_links_each_row_to_its_measurement_page() {
     assert!(!html.contains("/api/v1/social/"), "no raw-JSON links left");
 }
 
+/// Stores `m` with `verdict` as if an older collector had judged it.
+async fn store_as_judged(server: &common::TestServer, m: &Value, verdict: SocialVerdictRow) {
+    let raw = body(m);
+    let parsed = canary_model::Measurement::from_slice(&raw).unwrap();
+    let new = NewSocialMeasurement::from_measurement(&parsed, &raw, verdict).unwrap();
+    server.store.insert_social_batch(&[new]).await.unwrap();
+}
+
 /// A stored measurement that today's rules can no longer judge (here: one
 /// stored by an older collector with no network records) still has a
-/// page: its head, the reason it cannot be judged, the raw JSON; the API
-/// says the same with `verdict: null`.
+/// page: its stored verdict, and a note with the reason today's rules
+/// cannot judge it; the API says the same.
 #[tokio::test]
-async fn a_stored_measurement_the_rules_cannot_judge_shows_why_instead_of_failing() {
-    use canary_store::social::{NewSocialMeasurement, SocialVerdictRow};
+async fn a_stored_measurement_the_rules_cannot_judge_shows_its_stored_verdict_and_why() {
     let server = start(false).await;
     let mut c = Client::new(&server);
     let mut m = facebook("fb-old", 64510, "2026-11-28 08:00:00");
     m["test_keys"] = json!({"queries": []});
-    let raw = body(&m);
-    let parsed = canary_model::Measurement::from_slice(&raw).unwrap();
-    let old = SocialVerdictRow::new(
+    let mut old = SocialVerdictRow::new(
         "facebook_messenger",
         canary_store::Outcome::Ok,
         "older rules",
     );
-    let new = NewSocialMeasurement::from_measurement(&parsed, &raw, old).unwrap();
-    server.store.insert_social_batch(&[new]).await.unwrap();
+    old.rules_version = "canary-social/0".into();
+    store_as_judged(&server, &m, old).await;
 
     let html = page(&mut c, "/measurement/fb-old?lang=en").await;
     for want in [
         "<code>facebook_messenger</code>",
         "AS64510",
+        "<section class=\"verdict ok\">",
+        "older rules",
+        "Today&#x27;s rules say otherwise",
         "cannot judge this stored measurement",
         "no network records",
+        "<code>canary reanalyse</code>",
         "href=\"/measurement/fb-old/raw\"",
     ] {
         assert!(html.contains(want), "page lacks {want:?}");
     }
     let api = get_json(&mut c, "/api/v1/measurements/fb-old").await;
-    assert_eq!(api[0]["verdict"], Value::Null);
+    assert_eq!(api[0]["verdict"]["explanation"], "older rules", "{api}");
+    assert_eq!(api[0]["rejudged"]["verdict"], Value::Null, "{api}");
     assert!(
-        api[0]["verdict_error"]
+        api[0]["rejudged"]["error"]
             .as_str()
             .unwrap()
             .contains("no network records"),
         "{api}"
+    );
+}
+
+/// The page shows the verdict stored at ingest (or by the last
+/// reanalysis), not a fresh one; only when today's rules would answer
+/// differently does it add a note saying by which rules each was made,
+/// what today's says, what differs, and how to store it.
+#[tokio::test]
+async fn the_page_shows_the_stored_verdict_and_a_note_only_when_todays_rules_differ() {
+    let server = start(false).await;
+    let mut c = Client::new(&server);
+    // Judged on arrival by today's rules: stored == today's.
+    let same = platform_restricted("ac-same", 64510, "2026-11-28 09:00:00");
+    assert_eq!(submit(&mut c, &same).await.0, StatusCode::CREATED);
+    // Stored by "older rules" that took the platform's notice for the ISP.
+    let m = platform_restricted("ac-older", 64510, "2026-11-28 10:00:00");
+    let mut older = canary_web::collector::social_verdict(&body(&m)).unwrap();
+    older.rules_version = "canary-social/0".into();
+    older.layer = Some("tls".into());
+    older.kind = Some("reset".into());
+    older.explanation = "older rules: the ISP reset the connection".into();
+    if let Some(a) = older.account.as_mut() {
+        a.status = "network_blocked".into();
+        a.fingerprint = None;
+    }
+    store_as_judged(&server, &m, older).await;
+
+    let note = "Today&#x27;s rules say otherwise";
+    // (case, path, must contain, must not contain)
+    let cases: [(&str, &str, &[&str], &[&str]); 3] = [
+        (
+            "stored as today's rules say: no note",
+            "/measurement/ac-same?lang=en",
+            &[
+                "<span class=\"badge platform\">Platform restriction</span>",
+                "<code>telegram.local_laws</code>",
+            ],
+            &[note, "canary reanalyse"],
+        ),
+        (
+            "stored by older rules: the stored verdict, then the note",
+            "/measurement/ac-older?lang=en",
+            &[
+                "<span class=\"badge network\">Network blocking</span>",
+                "older rules: the ISP reset the connection",
+                note,
+                "stored with the rules <code>canary-social/0</code>",
+                "today with the rules <code>canary-social/1</code>",
+                "Platform restriction (<code>telegram.local_laws</code>)",
+                "What differs: Page status, Layer, How, Fingerprint that matched",
+                "Rules version",
+                "<code>canary reanalyse</code>",
+            ],
+            &["<span class=\"badge platform\">"],
+        ),
+        (
+            "the note in Khmer",
+            "/measurement/ac-older?lang=km",
+            &[
+                "ច្បាប់បច្ចុប្បន្ននិយាយខុសពីនេះ",
+                "ស្ថានភាពទំព័រ",
+                "<code>canary-social/0</code>",
+            ],
+            &["What differs"],
+        ),
+    ];
+    for (name, path, wants, unwanted) in cases {
+        let html = page(&mut c, path).await;
+        let stored_at = html.find("<section class=\"verdict");
+        let note_at = html.find("<section class=\"rejudged");
+        for want in wants {
+            assert!(html.contains(want), "{name}: {path} lacks {want:?}");
+        }
+        for not in unwanted {
+            assert!(!html.contains(not), "{name}: {path} has {not:?}");
+        }
+        if note_at.is_some() {
+            assert!(
+                stored_at < note_at,
+                "{name}: the stored verdict comes first"
+            );
+        }
+    }
+    // The API: the stored verdict, and today's only where it differs.
+    let same = get_json(&mut c, "/api/v1/measurements/ac-same").await;
+    assert_eq!(same[0]["rejudged"], Value::Null, "{same}");
+    let older = get_json(&mut c, "/api/v1/measurements/ac-older").await;
+    assert_eq!(older[0]["verdict"]["account"]["status"], "network_blocked");
+    assert_eq!(older[0]["verdict"]["rules_version"], "canary-social/0");
+    let today = &older[0]["rejudged"]["verdict"];
+    assert_eq!(today["account"]["status"], "platform_restricted", "{older}");
+    assert_eq!(today["rules_version"], "canary-social/1");
+    let csv = c.get("/api/v1/measurements/ac-older?format=csv").await;
+    let mut lines = csv.body.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let row: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let col = |k: &str| row[header.iter().position(|h| *h == k).unwrap()];
+    assert_eq!(
+        (col("account_status"), col("rejudged")),
+        ("network_blocked", "true")
     );
 }
 
