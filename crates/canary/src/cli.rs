@@ -663,6 +663,11 @@ pub struct ReanalyseArgs {
     #[command(flatten)]
     pub verdict: VerdictArgs,
 
+    /// Extra platform-restriction fingerprints (JSON, as for `canary serve`)
+    /// for re-judging account checks; give the same files as the server.
+    #[arg(long, value_name = "FILE")]
+    pub restriction_fingerprints: Vec<PathBuf>,
+
     /// Print the summary as JSON.
     #[arg(long)]
     pub json: bool,
@@ -687,6 +692,12 @@ pub struct ServeArgs {
     /// Extra blockpage fingerprints (OONI's CSV format) for submissions' verdicts.
     #[arg(long, value_name = "FILE")]
     pub fingerprints: Vec<PathBuf>,
+
+    /// Extra platform-restriction fingerprints (JSON, the probe's format),
+    /// on top of Canary's, for judging submitted account checks: how a
+    /// platform's "not available in your country" page looks. Repeatable.
+    #[arg(long, value_name = "FILE")]
+    pub restriction_fingerprints: Vec<PathBuf>,
 
     /// Mark cookies Secure (set this when users reach the server over HTTPS,
     /// e.g. behind a TLS proxy).

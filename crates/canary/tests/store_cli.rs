@@ -274,3 +274,92 @@ fn a_stored_social_measurement_that_no_longer_passes_the_checks_is_unreadable() 
         "{err}"
     );
 }
+
+/// An operator's restriction fingerprint (Indonesian ministry notice) and
+/// a page check that only it recognises.
+const OPERATOR_FINGERPRINTS: &str = r#"{"fingerprints": [{"id": "telegram.ministry_request",
+    "platform": "telegram", "location": "body", "pattern": "diblokir atas permintaan"}]}"#;
+
+fn operator_notice(uid: &str) -> Value {
+    let mut m = account_check(uid);
+    m["test_keys"]["requests"][0]["response"]["body"] = serde_json::json!(
+        "<html><title>Free Press</title><p>Kanal ini diblokir atas permintaan kementerian.</p></html>"
+    );
+    m
+}
+
+#[test]
+fn reanalyse_uses_the_operators_restriction_fingerprints_and_serve_refuses_a_bad_file() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("canary.db");
+    let db = db.to_str().expect("utf-8").to_owned();
+    let fps = dir.path().join("operator.json");
+    std::fs::write(&fps, OPERATOR_FINGERPRINTS).expect("write");
+    let fps = fps.to_str().expect("utf-8").to_owned();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(async {
+        let store = canary_store::Store::open(&db).await.expect("open");
+        store_stale(&store, &operator_notice("ac-operator")).await;
+        store.close().await;
+    });
+    // (case, extra arguments, changed, the verdict label afterwards)
+    let cases: [(&str, Vec<&str>, u64, &str); 3] = [
+        (
+            "built-in fingerprints: the notice is not known, the page is reachable",
+            vec![],
+            1,
+            "canary_account_check telegram ok",
+        ),
+        (
+            "the operator's file recognises the notice",
+            vec!["--restriction-fingerprints", &fps],
+            1,
+            "canary_account_check telegram blocked platform_restriction",
+        ),
+        (
+            "the same file again changes nothing",
+            vec!["--restriction-fingerprints", &fps],
+            0,
+            "canary_account_check telegram blocked platform_restriction",
+        ),
+    ];
+    for (name, extra, changed, label) in cases {
+        let mut args = vec!["reanalyse", "--json", "--database", &db];
+        args.extend(extra);
+        let v = summary(&canary(&args));
+        assert_eq!(v["social"]["changed"], changed, "{name}: {v}");
+        assert_eq!(v["social"]["verdicts"][label], 1, "{name}: {v}");
+    }
+
+    let missing = dir.path().join("missing.json");
+    let missing = missing.to_str().expect("utf-8");
+    for args in [
+        vec![
+            "reanalyse",
+            "--database",
+            &db,
+            "--restriction-fingerprints",
+            missing,
+        ],
+        vec![
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--database",
+            &db,
+            "--restriction-fingerprints",
+            missing,
+        ],
+    ] {
+        let out = canary(&args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{args:?}");
+        assert!(
+            stderr.contains("restriction fingerprints") && stderr.contains("missing.json"),
+            "{args:?}: the error names the file: {stderr}"
+        );
+    }
+}

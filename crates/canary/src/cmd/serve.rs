@@ -13,6 +13,9 @@ use crate::cli::{AdminCommand, CreateUserArgs, ServeArgs};
 
 pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let fingerprints = crate::judge::fingerprints(&args.fingerprints)?;
+    let restriction_fingerprints =
+        canary_web::collector::load_restriction_fingerprints(&args.restriction_fingerprints)
+            .context("loading restriction fingerprints")?;
     let ring = crate::cmd::registry::key_ring(&args.key)?;
     let evidence_dir = args
         .evidence_dir
@@ -42,6 +45,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         }
         let mut config = WebConfig::new(store);
         config.fingerprints = Arc::new(fingerprints);
+        config.restriction_fingerprints = Arc::new(restriction_fingerprints);
         config.cookie_secure = args.cookie_secure;
         config.trusted_proxies = args.trusted_proxies.clone();
         config.registry_keys = ring.map(Arc::new);

@@ -148,10 +148,13 @@ pub fn import(args: ImportArgs) -> anyhow::Result<ExitCode> {
 
 pub fn reanalyse(args: ReanalyseArgs) -> anyhow::Result<ExitCode> {
     let judge = AnalysisJudge::from_args(&args.verdict)?;
+    let restriction =
+        canary_web::collector::load_restriction_fingerprints(&args.restriction_fingerprints)
+            .context("loading restriction fingerprints")?;
     let rt = crate::cmd::multi_thread_runtime()?;
     let store = rt.block_on(args.database.open())?;
     let web = reanalyse_web(&rt, &store, &judge)?;
-    let social = reanalyse_social(&rt, &store)?;
+    let social = reanalyse_social(&rt, &store, &restriction)?;
     rt.block_on(store.close());
     if args.json {
         println!(
@@ -284,10 +287,15 @@ fn reanalyse_web(
 
 /// Re-judges every stored social measurement (`facebook_messenger`,
 /// `whatsapp`, `telegram`, `signal`, `canary_account_check`) from its raw
-/// JSON with the server's current rules, [`BATCH`] at a time. A
+/// JSON with the server's current rules and `restriction` fingerprints,
+/// [`BATCH`] at a time. A
 /// measurement that no longer passes the collector's checks keeps its
 /// verdict and is counted unreadable, with the reason on stderr.
-fn reanalyse_social(rt: &tokio::runtime::Runtime, store: &Store) -> anyhow::Result<Rejudged> {
+fn reanalyse_social(
+    rt: &tokio::runtime::Runtime,
+    store: &Store,
+    restriction: &canary_social::restriction::Fingerprints,
+) -> anyhow::Result<Rejudged> {
     let bar = progress::counter("social measurements re-judged");
     let mut tally = Rejudged::default();
     let mut after: Option<String> = None;
@@ -301,7 +309,7 @@ fn reanalyse_social(rt: &tokio::runtime::Runtime, store: &Store) -> anyhow::Resu
         // are counted per test name.
         let mut by_test: BTreeMap<String, Vec<(String, SocialVerdictRow)>> = BTreeMap::new();
         for row in &rows {
-            match canary_web::collector::social_verdict(&row.raw_json) {
+            match canary_web::collector::social_verdict_with(&row.raw_json, restriction) {
                 Ok(v) => {
                     let test = if v.account.is_some() {
                         ACCOUNT_TEST_NAME.to_string()
