@@ -384,82 +384,32 @@ impl Store {
                 }
             }
             if matches!(self.backend, Backend::Postgres(_)) && !pairs.is_empty() {
-                // pair rows are read, then written: one ingest at a time
+                // a run may be recounted from measurements another
+                // transaction is still writing: one ingest at a time
                 // (SQLite's BEGIN IMMEDIATE already is)
                 sqlx::query(PG_PAIRS_LOCK).execute(&mut *tx).await?;
             }
-            let keys: Vec<(&str, i64, &str)> = pairs.keys().copied().collect();
-            let mut before: HashMap<(String, i64, String), PairState> =
-                HashMap::with_capacity(keys.len());
-            for chunk in keys.chunks(ROWS_PER_STATEMENT) {
-                let mut qb = QueryBuilder::<Db>::new(
-                    "SELECT p.probe_cc, p.probe_asn, p.domain, p.last_seen, p.last_ok, \
-                     p.last_blocked, p.run_since, p.run_len, p.run_confirmed FROM (",
-                );
-                qb.push_values(chunk, |mut b, (cc, asn, domain)| {
-                    b.push_bind(*cc).push_bind(*asn).push_bind(*domain);
-                });
-                // VALUES columns are column1.. on both backends; joining
-                // (rather than a row-value IN) lets SQLite use the key
-                qb.push(
-                    ") AS k JOIN pairs p ON p.probe_cc = k.column1 \
-                     AND p.probe_asn = k.column2 AND p.domain = k.column3",
-                );
-                let rows: Vec<PairState> = qb.build_query_as().fetch_all(&mut *tx).await?;
-                before.extend(
-                    rows.into_iter()
-                        .map(|s| ((s.probe_cc.clone(), s.probe_asn, s.domain.clone()), s)),
-                );
-            }
-            let mut recount: Vec<(&str, i64, &str)> = Vec::new();
-            let after: Vec<_> = pairs
-                .into_iter()
-                .map(|(key, batch)| {
-                    let old = before.get(&(key.0.to_owned(), key.1, key.2.to_owned()));
-                    let (row, exact) = batch.apply(old);
-                    if !exact {
-                        recount.push(key);
-                    }
-                    (key, batch.category, row)
-                })
-                .collect();
-            for chunk in after.chunks(ROWS_PER_STATEMENT) {
+            let pairs: Vec<_> = pairs.into_iter().collect();
+            for chunk in pairs.chunks(ROWS_PER_STATEMENT) {
                 let mut qb = QueryBuilder::<Db>::new(
                     "INSERT INTO pairs (probe_cc, probe_asn, domain, category_code, last_seen, \
                      last_ok, last_blocked, run_since, run_len, run_confirmed) ",
                 );
-                qb.push_values(chunk, |mut b, ((cc, asn, domain), category, row)| {
+                qb.push_values(chunk, |mut b, ((cc, asn, domain), batch)| {
+                    let tail = batch.tail();
                     b.push_bind(*cc)
                         .push_bind(*asn)
                         .push_bind(*domain)
-                        .push_bind(*category)
-                        .push_bind(row.last_seen)
-                        .push_bind(row.last_ok)
-                        .push_bind(row.last_blocked)
-                        .push_bind(row.run_since)
-                        .push_bind(row.run_len)
-                        .push_bind(row.run_confirmed);
+                        .push_bind(batch.category)
+                        .push_bind(batch.last_seen)
+                        .push_bind(batch.last_ok)
+                        .push_bind(tail.last_blocked)
+                        .push_bind(tail.since)
+                        .push_bind(tail.len)
+                        .push_bind(tail.confirmed);
                 });
-                // the new values were computed from the row read above, in
-                // this transaction, under the write lock
-                qb.push(
-                    " ON CONFLICT (probe_cc, probe_asn, domain) DO UPDATE SET \
-                     category_code = COALESCE(excluded.category_code, pairs.category_code), \
-                     last_seen = excluded.last_seen, last_ok = excluded.last_ok, \
-                     last_blocked = excluded.last_blocked, run_since = excluded.run_since, \
-                     run_len = excluded.run_len, run_confirmed = excluded.run_confirmed",
-                );
+                qb.push(PAIRS_UPSERT);
                 qb.build().execute(&mut *tx).await?;
-            }
-            // an ok that landed inside a stored run (out-of-order arrival)
-            // splits it: count what is left from the index
-            for (cc, asn, domain) in recount {
-                sqlx::query(RECOUNT_RUN)
-                    .bind(cc)
-                    .bind(asn)
-                    .bind(domain)
-                    .execute(&mut *tx)
-                    .await?;
             }
             let stats: Vec<_> = stats.into_iter().collect();
             for chunk in stats.chunks(ROWS_PER_STATEMENT) {
@@ -847,68 +797,119 @@ struct PairBatch<'a> {
     blocked: Vec<(i64, bool)>,
 }
 
-/// A `pairs` row's times and current run (see migration 0400).
-#[derive(sqlx::FromRow, Debug, Clone, PartialEq, Eq)]
-struct PairState {
-    probe_cc: String,
-    probe_asn: i64,
-    domain: String,
-    last_seen: i64,
-    last_ok: Option<i64>,
+/// What a batch alone says of a pair's run: its latest blocked time and
+/// the blocked measurements after its latest ok (all of them when it has
+/// none).
+struct Tail {
     last_blocked: Option<i64>,
-    run_since: Option<i64>,
-    run_len: i64,
-    run_confirmed: i16,
-}
-
-/// The values written back to a `pairs` row.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct PairRow {
-    last_seen: i64,
-    last_ok: Option<i64>,
-    last_blocked: Option<i64>,
-    run_since: Option<i64>,
-    run_len: i64,
-    run_confirmed: i16,
+    since: Option<i64>,
+    len: i64,
+    confirmed: i16,
 }
 
 impl PairBatch<'_> {
-    /// The row after this batch, from the row before it (`None`: a new
-    /// pair), and whether the run is exact. The run is the blocked
-    /// measurements after the latest ok; it is extended when the latest ok
-    /// does not move, restarted when it moves past every stored blocked
-    /// measurement, and otherwise (an ok older than the stored run's end
-    /// arrived late) must be recounted from the index.
-    fn apply(&self, old: Option<&PairState>) -> (PairRow, bool) {
-        let (old_ok, old_blocked) = old.map_or((None, None), |o| (o.last_ok, o.last_blocked));
-        let last_ok = old_ok.max(self.last_ok);
-        let last_blocked = self.blocked.iter().map(|(t, _)| *t).max().max(old_blocked);
-        let last_seen = old.map_or(self.last_seen, |o| o.last_seen.max(self.last_seen));
-        let (mut since, mut len, mut confirmed, exact) = match old {
-            Some(o) if last_ok == old_ok => (o.run_since, o.run_len, o.run_confirmed, true),
-            _ => (None, 0, 0, old_blocked.is_none_or(|b| Some(b) <= last_ok)),
+    fn tail(&self) -> Tail {
+        let mut tail = Tail {
+            last_blocked: None,
+            since: None,
+            len: 0,
+            confirmed: 0,
         };
         for &(t, c) in &self.blocked {
-            if last_ok.is_none_or(|ok| t > ok) {
-                since = Some(since.map_or(t, |s: i64| s.min(t)));
-                len += 1;
-                confirmed = confirmed.max(i16::from(c));
+            tail.last_blocked = tail.last_blocked.max(Some(t));
+            if self.last_ok.is_none_or(|ok| t > ok) {
+                tail.since = Some(tail.since.map_or(t, |s| s.min(t)));
+                tail.len += 1;
+                tail.confirmed = tail.confirmed.max(i16::from(c));
             }
         }
-        let row = PairRow {
-            last_seen,
-            last_ok,
-            last_blocked,
-            run_since: since,
-            run_len: len,
-            run_confirmed: confirmed,
-        };
-        (row, exact)
+        tail
     }
 }
 
-/// Serialises the read-then-write of `pairs` rows between PostgreSQL
-/// transactions (a transaction-scoped advisory lock; the key is arbitrary
+/// The later of the stored and the batch's latest ok (either may be NULL).
+macro_rules! new_last_ok {
+    () => {
+        "COALESCE(CASE WHEN excluded.last_ok > pairs.last_ok THEN excluded.last_ok \
+         ELSE pairs.last_ok END, excluded.last_ok)"
+    };
+}
+
+/// A pair's blocked measurements after its new latest ok, from the index
+/// (`$agg` of them), for the rare batch that the stored run cannot absorb.
+macro_rules! recount {
+    ($agg:literal) => {
+        concat!(
+            "(SELECT ",
+            $agg,
+            " FROM measurements m WHERE m.probe_cc = excluded.probe_cc \
+             AND m.domain = excluded.domain AND m.probe_asn = excluded.probe_asn \
+             AND m.outcome = 'blocked' AND (",
+            new_last_ok!(),
+            " IS NULL OR m.measurement_start_time > ",
+            new_last_ok!(),
+            "))"
+        )
+    };
+}
+
+/// The batch has no ok and all its blocked measurements come after the
+/// stored latest ok: they extend the stored run.
+macro_rules! extends {
+    () => {
+        "(excluded.last_ok IS NULL AND (pairs.last_ok IS NULL OR excluded.run_len = 0 \
+         OR excluded.run_since > pairs.last_ok))"
+    };
+}
+
+/// The batch's latest ok is later than every stored ok and blocked
+/// measurement: the run restarts with the batch's tail.
+macro_rules! restarts {
+    () => {
+        "(excluded.last_ok IS NOT NULL AND (pairs.last_ok IS NULL OR excluded.last_ok > pairs.last_ok) \
+         AND (pairs.last_blocked IS NULL OR pairs.last_blocked <= excluded.last_ok))"
+    };
+}
+
+/// The `pairs` upsert of one batch. A new pair's row is the batch's own
+/// (its tail is its run). A known pair's run is extended or restarted in
+/// place in the common, in-order case; otherwise (measurements that arrive
+/// late, an ok inside the stored run) it is recounted from the index. All
+/// SET expressions read the row as it was before this statement.
+const PAIRS_UPSERT: &str = concat!(
+    " ON CONFLICT (probe_cc, probe_asn, domain) DO UPDATE SET \
+     category_code = COALESCE(excluded.category_code, pairs.category_code), \
+     last_seen = CASE WHEN excluded.last_seen > pairs.last_seen \
+       THEN excluded.last_seen ELSE pairs.last_seen END, \
+     last_ok = ",
+    new_last_ok!(),
+    ", last_blocked = COALESCE(CASE WHEN excluded.last_blocked > pairs.last_blocked \
+       THEN excluded.last_blocked ELSE pairs.last_blocked END, excluded.last_blocked), \
+     run_since = CASE WHEN ",
+    extends!(),
+    " THEN COALESCE(CASE WHEN excluded.run_since < pairs.run_since THEN excluded.run_since \
+       ELSE pairs.run_since END, excluded.run_since) WHEN ",
+    restarts!(),
+    " THEN excluded.run_since ELSE ",
+    recount!("MIN(m.measurement_start_time)"),
+    " END, run_len = CASE WHEN ",
+    extends!(),
+    " THEN pairs.run_len + excluded.run_len WHEN ",
+    restarts!(),
+    " THEN excluded.run_len ELSE ",
+    recount!("COUNT(*)"),
+    " END, run_confirmed = CASE WHEN ",
+    extends!(),
+    " THEN CASE WHEN excluded.run_confirmed > pairs.run_confirmed \
+       THEN excluded.run_confirmed ELSE pairs.run_confirmed END WHEN ",
+    restarts!(),
+    " THEN excluded.run_confirmed ELSE ",
+    recount!("COALESCE(MAX(m.confirmed), 0)"),
+    " END"
+);
+
+/// Serialises the `pairs` upserts (whose recounts read measurements) between
+/// PostgreSQL transactions (a transaction-scoped advisory lock; the key is arbitrary
 /// but fixed).
 const PG_PAIRS_LOCK: &str = "SELECT pg_advisory_xact_lock(7243015)";
 
