@@ -65,22 +65,31 @@
 //!
 //! ## Performance (measured; `benches/ingest.rs`)
 //!
-//! On the 2-core development machine while other builds ran (load 4–9),
-//! synthetic web_connectivity measurements (2 KB raw, 2,000 domains x 5
-//! networks, 90 days, in time order, 10,000 per transaction).
+//! On the 2-core development machine, synthetic web_connectivity
+//! measurements (2 KB raw, 2,000 domains x 5 networks, 90 days, in time
+//! order, 10,000 per transaction). The 10 M ingest ran while three other
+//! builds did; the older table below was measured under load 4–9.
 //!
 //! Now (16 KiB pages, 256 MiB cache, WAL checkpoints every 64 MiB, zstd
-//! level 1, each batch inserted in index order), at 1 M:
+//! level 1, each batch inserted in index order, each pair's current run
+//! kept in `pairs`), measured on a quiet machine; queries are p50 / p99
+//! over 300 runs (`CANARY_BENCH_REPEATS=300`; with 50 runs the p99 is the
+//! first query on each pooled connection, whose page cache is still cold):
 //!
-//! | | SQLite 1 M | PostgreSQL 1 M |
-//! |---|---|---|
-//! | ingest, measurements/s (wall) | 23,379 (27,600 at 100 k) | 18,994 |
-//! | `country_summary`, up to now, p50 / p99 ms | 17 / 29 | — |
-//! | `blocked_now`, up to now, p50 / p99 ms | 13 / 20 | — |
-//! | the country web page, p50 / p99 ms | — | 62 / 154 |
+//! | | SQLite 1 M | SQLite 10 M | PostgreSQL 1 M |
+//! |---|---|---|---|
+//! | ingest, measurements/s (wall) | 20,250 | 7,899 (loaded machine) | 18,045 |
+//! | `blocked_now`, up to now, ms | — | 4.2 / 8.5 | 8.9 / 14.0 |
+//! | `blocked_now`, last 30 days, ms | — | 4.2 / 6.4 | 10.6 / 16.5 |
+//! | `blocked_now`, a past 30-day window (`to` set), ms | — | 55 / 79 | 109 / 163 |
+//! | `country_summary`, up to now, ms | 9.6 / 23.2 | 11.2 / 17.0 | 14.5 / 23.2 |
+//! | `country_summary`, a past 30-day window, ms | 57.5 / 84.6 | 115 / 162 | 141 / 184 |
+//! | the country page over HTTP (Khmer, no filter), ms | — | 21.3 / 30.2 | — |
+//! | the country page over HTTP, a past 30-day window, ms | — | 112 / 161 | — |
 //!
-//! Before that tuning, at 1 M and 10 M (the 10 M columns were not
-//! re-measured: a 10 M database needs ~16 GB of disk):
+//! The 10 M SQLite database takes 15.1 GB (1.5 KB per measurement).
+//!
+//! Before that tuning (and before the runs were kept), at 1 M and 10 M:
 //!
 //! | | SQLite 1 M | SQLite 10 M | PostgreSQL 1 M | PostgreSQL 10 M |
 //! |---|---|---|---|---|
