@@ -238,6 +238,14 @@ fn exports_in_json_and_csv_import_into_a_fresh_database_unchanged() {
             &["registry", "import", out, "--database", &fresh, "--json"],
         ));
         assert_eq!(again["changed"], 0, "idempotent");
+        // The public view cannot go back over the full records it came from.
+        let back = canary(d, &["registry", "import", out, "--database", "a.db"]);
+        let stderr = String::from_utf8_lossy(&back.stderr);
+        assert!(!back.status.success(), "{stderr}");
+        assert!(
+            stderr.contains("export made for another reader") && stderr.contains("fresh database"),
+            "the refusal says why and what to do: {stderr}"
+        );
         let back = format!("back-{format}.json");
         ok(&canary(
             d,

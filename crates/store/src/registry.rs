@@ -845,6 +845,13 @@ async fn insert_version(
     Ok(())
 }
 
+/// Why a write with the stored version number but other content is
+/// refused, and the usual cause when it comes from an import.
+const SAME_VERSION_DIFFERS: &str = "different content or history at the same version: an edit \
+     must add a version (RecordMeta::record_edit); an export made for another reader (the \
+     public, another organisation) leaves out what they may not see and cannot replace the \
+     full record: import it into a fresh database";
+
 fn stale(id: &str, stored: u32, incoming: u32, why: &str) -> StoreError {
     StoreError::invalid(
         STALE_VERSION,
@@ -924,17 +931,15 @@ async fn write_record<R: StoredRecord>(
         if new.blanked == old.blanked {
             return Ok(RecordWrite::Done(Written::Unchanged { version: n }));
         }
-        return Err(stale(
-            &new.id,
-            stored_n,
-            n,
-            "different content: an edit must add a version (RecordMeta::record_edit)",
-        ));
+        return Err(stale(&new.id, stored_n, n, SAME_VERSION_DIFFERS));
     }
     if n < stored_n && new.versions[..] == old.versions[..new.versions.len()] {
         return Ok(RecordWrite::StoredIsNewer(stored_n));
     }
-    if n <= stored_n
+    if n == stored_n {
+        return Err(stale(&new.id, stored_n, n, SAME_VERSION_DIFFERS));
+    }
+    if n < stored_n
         || new.versions[..old.versions.len().min(new.versions.len())] != old.versions[..]
     {
         return Err(stale(
