@@ -165,6 +165,19 @@ pub(crate) struct EntryAudit<'a> {
     pub(crate) at: time::OffsetDateTime,
 }
 
+impl EntryAudit<'_> {
+    /// Appends this entry inside `batch` (the same transaction as the write).
+    async fn append(
+        &self,
+        batch: &mut canary_store::registry::RegistryBatch,
+    ) -> Result<(), canary_store::StoreError> {
+        batch
+            .audit_append(self.actor, self.action, self.object, self.at, self.details)
+            .await
+            .map(drop)
+    }
+}
+
 /// One entry form's write in one transaction: a top-level `record` (new
 /// or a new version), the `incident` whose new version records a change to
 /// its citations, a `row` (citation, assessment) attributed to the audit's
@@ -202,15 +215,7 @@ async fn write_entry_in<R: StoredRecord, W: StoredRow>(
                 .put_row(w, &Edit::new(audit.actor, audit.at, summary))
                 .await?;
         }
-        batch
-            .audit_append(
-                audit.actor,
-                audit.action,
-                audit.object,
-                audit.at,
-                audit.details,
-            )
-            .await?;
+        audit.append(&mut batch).await?;
         batch.commit().await
     };
     run.await
@@ -238,15 +243,7 @@ pub(crate) async fn remove_row(
         if !batch.delete_row(collection, key, &edit).await? {
             return Ok(false);
         }
-        batch
-            .audit_append(
-                audit.actor,
-                audit.action,
-                audit.object,
-                audit.at,
-                audit.details,
-            )
-            .await?;
+        audit.append(&mut batch).await?;
         batch.commit().await.map(|()| true)
     };
     match run.await {

@@ -468,6 +468,20 @@ fn seal_opt(
     }
 }
 
+/// Seals a person's `identity` and `contact` from the form (the two
+/// sensitive fields that sources and actors share).
+fn seal_person(
+    c: &mut Check,
+    who: &Who,
+    entity: EntityType,
+    id: &str,
+    identity: &mut Option<canary_registry::SensitiveField>,
+    contact: &mut Option<canary_registry::SensitiveField>,
+) {
+    *identity = seal_opt(c, who, entity, id, "identity", identity.take());
+    *contact = seal_opt(c, who, entity, id, "contact", contact.take());
+}
+
 impl Entry for Source {
     const NAME: &'static str = "source";
     const TEMPLATE: &'static str = "registry_source_form.html";
@@ -530,21 +544,13 @@ impl Entry for Source {
         self.language = lang;
         self.consent_to_publish = c.flag("consent_to_publish");
         let id = self.meta.id.clone();
-        self.identity = seal_opt(
+        seal_person(
             c,
             who,
             EntityType::Source,
             &id,
-            "identity",
-            self.identity.take(),
-        );
-        self.contact = seal_opt(
-            c,
-            who,
-            EntityType::Source,
-            &id,
-            "contact",
-            self.contact.take(),
+            &mut self.identity,
+            &mut self.contact,
         );
     }
     fn extra(lang: Lang, _: &Dataset, _: &str) -> Value {
@@ -914,21 +920,13 @@ impl Entry for Actor {
         self.characteristics = c.terms("characteristics");
         self.asn = c.number("asn", 1..=u32::MAX);
         let id = self.meta.id.clone();
-        self.identity = seal_opt(
+        seal_person(
             c,
             who,
             EntityType::Actor,
             &id,
-            "identity",
-            self.identity.take(),
-        );
-        self.contact = seal_opt(
-            c,
-            who,
-            EntityType::Actor,
-            &id,
-            "contact",
-            self.contact.take(),
+            &mut self.identity,
+            &mut self.contact,
         );
     }
     fn extra(lang: Lang, _: &Dataset, _: &str) -> Value {
