@@ -412,6 +412,15 @@ mod tests {
         format!("prov_{}", "x".repeat(canary_store::MAX_FIELD_BYTES))
     }
 
+    /// The whole registry and the audit log's length, to show a refused
+    /// write changed nothing.
+    async fn registry_and_audit(store: &Store) -> (String, usize) {
+        (
+            serde_json::to_string(&store.registry_load().await.unwrap()).unwrap(),
+            store.registry_audit(0, 1_000).await.unwrap().len(),
+        )
+    }
+
     #[tokio::test]
     async fn a_write_refused_part_way_leaves_the_registry_byte_identical() {
         // (case, how the act's new rows are made from the stored ones)
@@ -527,10 +536,7 @@ mod tests {
         // Someone else saves the incident first.
         let (_, theirs, _) = cited_source(&ds);
         store.registry_put_record(&theirs).await.unwrap();
-        let was = (
-            serde_json::to_string(&store.registry_load().await.unwrap()).unwrap(),
-            store.registry_audit(0, 1_000).await.unwrap().len(),
-        );
+        let was = registry_and_audit(&store).await;
         let e = write_entry_in(
             &store,
             Some(&source),
@@ -541,10 +547,7 @@ mod tests {
         .await
         .unwrap_err();
         assert!(is_stale_version(&e), "{e}");
-        let now = (
-            serde_json::to_string(&store.registry_load().await.unwrap()).unwrap(),
-            store.registry_audit(0, 1_000).await.unwrap().len(),
-        );
+        let now = registry_and_audit(&store).await;
         assert!(
             was == now,
             "the source, citation or audit entry was written"
